@@ -1,0 +1,122 @@
+import type { Counter, Histogram, Meter, ObservableGauge } from '@opentelemetry/api';
+import { METRICS, type DropStage } from './registry';
+
+/** Values read by observable gauges at collection time. Stages update them; nothing is pushed. */
+export interface GaugeState {
+  exportQueueSize: Map<string, number>;
+  exportQueueCapacity: Map<string, number>;
+  probeAttached: Map<string, number>;
+  enforcerMode: Map<string, number>;
+  policiesLoaded: Map<string, number>;
+  grpcClients: Map<string, number>;
+  receiverConnected: Map<string, number>;
+  ringbufFillRatio: number;
+  processTreeSize: number;
+  eventLoopLagSeconds: number;
+}
+
+/**
+ * The agent's metrics facade: every stage records through these methods, never through the
+ * OpenTelemetry API directly, so names and label sets stay those of registry.ts.
+ * Calls never throw. Construct with a Meter from the agent's MeterProvider (src/metrics/server.ts),
+ * or with none for tests and offline commands (then everything is a no-op apart from the counts
+ * kept in `dropCounts`).
+ */
+export class AgentMetrics {
+  readonly gauges: GaugeState = {
+    exportQueueSize: new Map(),
+    exportQueueCapacity: new Map(),
+    probeAttached: new Map(),
+    enforcerMode: new Map(),
+    policiesLoaded: new Map(),
+    grpcClients: new Map(),
+    receiverConnected: new Map(),
+    ringbufFillRatio: 0,
+    processTreeSize: 0,
+    eventLoopLagSeconds: 0,
+  };
+  /** Drops by `${stage}/${reason}`, kept locally too so tests and shutdown summaries can read them. */
+  readonly dropCounts = new Map<string, number>();
+
+  private readonly _events?: Counter;
+  private readonly _dropped?: Counter;
+  private readonly _alerts?: Counter;
+  private readonly _exportRecords?: Counter;
+  private readonly _exportDuration?: Histogram;
+  private readonly _regoEval?: Histogram;
+  private readonly _alertLabelSets = new Set<string>();
+  private readonly _observables: ObservableGauge[] = [];
+
+  /** Distinct alert label sets kept before new ones fold into policy="other". */
+  static readonly ALERT_CARDINALITY_CAP = 2000;
+
+  constructor(meter?: Meter) {
+    if (!meter) return;
+    const opts = (k: keyof typeof METRICS) => ({ description: METRICS[k].help, unit: METRICS[k].unit });
+    this._events = meter.createCounter(METRICS.events.name, opts('events'));
+    this._dropped = meter.createCounter(METRICS.eventsDropped.name, opts('eventsDropped'));
+    this._alerts = meter.createCounter(METRICS.alerts.name, opts('alerts'));
+    this._exportRecords = meter.createCounter(METRICS.exportRecords.name, opts('exportRecords'));
+    this._exportDuration = meter.createHistogram(METRICS.exportDuration.name, opts('exportDuration'));
+    this._regoEval = meter.createHistogram(METRICS.regoEvalDuration.name, {
+      ...opts('regoEvalDuration'),
+      advice: { explicitBucketBoundaries: [1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 5e-2] },
+    });
+    const g = this.gauges;
+    const mapGauge = (k: keyof typeof METRICS, label: string, m: Map<string, number>) => {
+      const o = meter.createObservableGauge(METRICS[k].name, opts(k));
+      o.addCallback((r) => { for (const [v, n] of m) r.observe(n, { [label]: v }); });
+      this._observables.push(o);
+    };
+    mapGauge('exportQueueSize', 'signal', g.exportQueueSize);
+    mapGauge('exportQueueCapacity', 'signal', g.exportQueueCapacity);
+    mapGauge('probeAttached', 'program', g.probeAttached);
+    mapGauge('enforcerMode', 'mode', g.enforcerMode);
+    mapGauge('policiesLoaded', 'kind', g.policiesLoaded);
+    mapGauge('grpcClients', 'stream', g.grpcClients);
+    mapGauge('receiverConnected', 'endpoint', g.receiverConnected);
+    const scalar = (k: keyof typeof METRICS, read: () => number) => {
+      const o = meter.createObservableGauge(METRICS[k].name, opts(k));
+      o.addCallback((r) => r.observe(read()));
+      this._observables.push(o);
+    };
+    scalar('ringbufFillRatio', () => g.ringbufFillRatio);
+    scalar('processTreeSize', () => g.processTreeSize);
+    scalar('eventLoopLag', () => g.eventLoopLagSeconds);
+  }
+
+  event(operation: string, type: string, n = 1): void {
+    this._events?.add(n, { operation, type });
+  }
+
+  dropped(stage: DropStage, reason: string, n = 1): void {
+    if (n <= 0) return;
+    const k = `${stage}/${reason}`;
+    this.dropCounts.set(k, (this.dropCounts.get(k) ?? 0) + n);
+    this._dropped?.add(n, { stage, reason });
+  }
+
+  alert(policy: string, severity: string, action: string, operation: string, namespace: string): void {
+    const key = `${policy}\u0000${severity}\u0000${action}\u0000${operation}\u0000${namespace}`;
+    if (!this._alertLabelSets.has(key)) {
+      if (this._alertLabelSets.size >= AgentMetrics.ALERT_CARDINALITY_CAP) {
+        this._alerts?.add(1, { policy: 'other', severity, action, operation, namespace: 'other' });
+        return;
+      }
+      this._alertLabelSets.add(key);
+    }
+    this._alerts?.add(1, { policy, severity, action, operation, namespace });
+  }
+
+  exportRecords(signal: 'logs' | 'alerts', outcome: 'exported' | 'failed' | 'dropped' | 'retried', n: number): void {
+    if (n > 0) this._exportRecords?.add(n, { signal, outcome });
+  }
+
+  exportDuration(signal: 'logs' | 'alerts', outcome: 'success' | 'failure', seconds: number): void {
+    this._exportDuration?.record(seconds, { signal, outcome });
+  }
+
+  regoEval(rule: string, seconds: number): void {
+    this._regoEval?.record(seconds, { rule });
+  }
+}
