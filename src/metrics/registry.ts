@@ -1,6 +1,8 @@
 // Every metric the agent exports, defined once. docs/metrics.md is generated from this table
 // (scripts/gen-docs.ts) and a test fails when the two differ. `name` is the OpenTelemetry
 // instrument name; `prom` is what Prometheus scrapes (dots → underscores, counters get _total).
+// The 2.x Prometheus exporter appends no unit suffix, so units are spelled in the name (_seconds,
+// _bytes) as Prometheus conventions want.
 
 export type MetricKind = 'counter' | 'gauge' | 'updowncounter' | 'histogram';
 
@@ -29,17 +31,17 @@ export const METRICS = {
   exportRecords: def('otelarmor.export_records', 'counter', '{record}', 'OTLP log records by signal (logs|alerts) and outcome (exported|failed|dropped|retried)', ['signal', 'outcome']),
   exportQueueSize: def('otelarmor.export_queue_size', 'gauge', '{record}', 'Records waiting in the OTLP delivery queue', ['signal']),
   exportQueueCapacity: def('otelarmor.export_queue_capacity', 'gauge', '{record}', 'Bound of the OTLP delivery queue', ['signal']),
-  exportDuration: def('otelarmor.export_duration', 'histogram', 's', 'Duration of one OTLP export call', ['signal', 'outcome']),
+  exportDuration: def('otelarmor.export_duration_seconds', 'histogram', 's', 'Duration of one OTLP export call', ['signal', 'outcome']),
   probeAttached: def('otelarmor.probe_attached', 'gauge', '1', '1 when the BPF program is attached, 0 when it failed to load or attach', ['program']),
   enforcerMode: def('otelarmor.enforcer_mode', 'gauge', '1', '1 for the enforcer mode in use (bpf-lsm, kill-on-attempt+cgroup, audit-only), 0 for the others', ['mode']),
   policiesLoaded: def('otelarmor.policies_loaded', 'gauge', '{policy}', 'Policies currently loaded, by kind (KubeArmorPolicy, KubeArmorClusterPolicy, KubeArmorHostPolicy, rego)', ['kind']),
   ringbufFillRatio: def('otelarmor.ringbuf_fill_ratio', 'gauge', '1', 'Fraction of the BPF ring buffer holding unread records at the last drain'),
   processTreeSize: def('otelarmor.process_tree_size', 'gauge', '{process}', 'Processes tracked in the user-space process tree'),
-  eventLoopLag: def('otelarmor.event_loop_lag', 'gauge', 's', 'Node.js event-loop delay (p99 over the last interval)'),
-  cpuSeconds: def('otelarmor.process_cpu', 'counter', 's', 'CPU time used by the agent process', ['mode']),
-  rss: def('otelarmor.process_resident_memory', 'gauge', 'By', 'Resident set size of the agent process'),
+  eventLoopLag: def('otelarmor.event_loop_lag_seconds', 'gauge', 's', 'Node.js event-loop delay (p99 over the last interval)'),
+  cpuSeconds: def('otelarmor.process_cpu_seconds', 'counter', 's', 'CPU time used by the agent process', ['mode']),
+  rss: def('otelarmor.process_resident_memory_bytes', 'gauge', 'By', 'Resident set size of the agent process'),
   buildInfo: def('otelarmor.build_info', 'gauge', '1', 'Always 1; labels carry the agent version and kernel release', ['version', 'kernel']),
-  regoEvalDuration: def('otelarmor.rego_eval_duration', 'histogram', 's', 'Time to evaluate one Rego rule over one batch, per rule', ['rule']),
+  regoEvalDuration: def('otelarmor.rego_eval_duration_seconds', 'histogram', 's', 'Time to evaluate one Rego rule over one batch, per rule', ['rule']),
   grpcClients: def('otelarmor.grpc_clients', 'gauge', '{client}', 'Connected gRPC stream clients, by stream', ['stream']),
   receiverConnected: def('otelarmor.receiver_connected', 'gauge', '1', 'Receiver mode: 1 while connected to the KubeArmor endpoint', ['endpoint']),
 } as const satisfies Record<string, MetricDef>;
