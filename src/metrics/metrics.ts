@@ -41,6 +41,8 @@ export class AgentMetrics {
   private readonly _events?: Counter;
   private readonly _dropped?: Counter;
   private readonly _alerts?: Counter;
+  private readonly _alertsByWorkload?: Counter;
+  private readonly _workloadLabelSets = new Set<string>();
   private readonly _exportRecords?: Counter;
   private readonly _exportDuration?: Histogram;
   private readonly _regoEval?: Histogram;
@@ -56,6 +58,7 @@ export class AgentMetrics {
     this._events = meter.createCounter(METRICS.events.name, opts('events'));
     this._dropped = meter.createCounter(METRICS.eventsDropped.name, opts('eventsDropped'));
     this._alerts = meter.createCounter(METRICS.alerts.name, opts('alerts'));
+    this._alertsByWorkload = meter.createCounter(METRICS.alertsByWorkload.name, opts('alertsByWorkload'));
     this._exportRecords = meter.createCounter(METRICS.exportRecords.name, opts('exportRecords'));
     this._exportDuration = meter.createHistogram(METRICS.exportDuration.name, opts('exportDuration'));
     this._regoEval = meter.createHistogram(METRICS.regoEvalDuration.name, {
@@ -106,6 +109,19 @@ export class AgentMetrics {
       this._alertLabelSets.add(key);
     }
     this._alerts?.add(1, { policy, severity, action, operation, namespace });
+  }
+
+  /** Alert count by workload; `pod` is "" for host alerts. Capped like alert(). */
+  alertByWorkload(namespace: string, pod: string, process: string): void {
+    const key = `${namespace}\u0000${pod}\u0000${process}`;
+    if (!this._workloadLabelSets.has(key)) {
+      if (this._workloadLabelSets.size >= AgentMetrics.ALERT_CARDINALITY_CAP) {
+        this._alertsByWorkload?.add(1, { namespace: 'other', pod: 'other', process: 'other' });
+        return;
+      }
+      this._workloadLabelSets.add(key);
+    }
+    this._alertsByWorkload?.add(1, { namespace, pod, process });
   }
 
   exportRecords(signal: 'logs' | 'alerts', outcome: 'exported' | 'failed' | 'dropped' | 'retried', n: number): void {

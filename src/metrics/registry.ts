@@ -28,6 +28,7 @@ export const METRICS = {
   events: def('otelarmor.events', 'counter', '{event}', 'Events delivered to the pipeline after enrichment, by KubeArmor Operation and Type', ['operation', 'type']),
   eventsDropped: def('otelarmor.events_dropped', 'counter', '{event}', 'Events lost, by pipeline stage and reason', ['stage', 'reason']),
   alerts: def('otelarmor.alerts', 'counter', '{alert}', 'Alerts raised (KubeArmor policies, default posture, Rego rules, throttling notices)', ['policy', 'severity', 'action', 'operation', 'namespace']),
+  alertsByWorkload: def('otelarmor.alerts_by_workload', 'counter', '{alert}', 'Alerts by pod and process executable (for top-N panels; same cardinality cap and other bucket as otelarmor_alerts_total)', ['namespace', 'pod', 'process']),
   exportRecords: def('otelarmor.export_records', 'counter', '{record}', 'OTLP log records by signal (logs|alerts) and outcome (exported|failed|dropped|retried)', ['signal', 'outcome']),
   exportQueueSize: def('otelarmor.export_queue_size', 'gauge', '{record}', 'Records waiting in the OTLP delivery queue', ['signal']),
   exportQueueCapacity: def('otelarmor.export_queue_capacity', 'gauge', '{record}', 'Bound of the OTLP delivery queue', ['signal']),
