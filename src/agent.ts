@@ -1,0 +1,224 @@
+// The agent: kernel records → enrichment → KubeArmor policies → Rego rules → sinks
+// (output, OTLP, gRPC feeder, metrics). One batch flows synchronously through every stage on the
+// event loop; nothing on that path throws (a failing stage is counted and the batch continues).
+import { watch, type FSWatcher } from 'node:fs';
+import * as os from 'node:os';
+import { readFileSync } from 'node:fs';
+import type { AgentConfig, Category } from './config';
+import type { AgentEvent } from './events/types';
+import type { KernelRecord } from './events/record';
+import type { EventSink, EventStage } from './pipeline/sink';
+
+export interface AgentIo {
+  /** Start-up and shutdown lines (stderr by default: stdout may carry events). */
+  info(line: string): void;
+  warn(line: string): void;
+}
+
+export interface RunningAgent {
+  /** Resolves with the exit code once the agent has shut down. */
+  done: Promise<number>;
+  shutdown(reason: string): Promise<void>;
+  reload(reason: string): Promise<void>;
+}
+
+const SHUTDOWN_FLUSH_MS = 5_000;
+
+function readMachineId(): string {
+  for (const f of ['/etc/machine-id', '/var/lib/dbus/machine-id']) {
+    try { return readFileSync(f, 'utf8').trim(); } catch { /* next */ }
+  }
+  return '';
+}
+
+/** Runs `stage.process` guarded: a throwing stage is a bug; its batch passes through unchanged and is counted. */
+function guarded(stage: EventStage, io: AgentIo): (b: AgentEvent[]) => AgentEvent[] {
+  let reported = false;
+  return (batch) => {
+    try {
+      return stage.process(batch);
+    } catch (e) {
+      if (!reported) { io.warn(`stage ${stage.name} failed (reported once): ${(e as Error).stack ?? e}`); reported = true; }
+      return batch;
+    }
+  };
+}
+
+export async function startAgent(cfg: AgentConfig, io: AgentIo): Promise<RunningAgent> {
+  const hostName = cfg.nodeName || os.hostname();
+  const kernelRelease = os.release();
+
+  // Metrics first: everything below records into it.
+  const { startMetricsServer } = await import('./metrics/server');
+  let ready = { hooks: 0, exporter: 'none' as string };
+  const metricsServer = await startMetricsServer({
+    address: cfg.metricsAddress,
+    cluster: cfg.cluster,
+    nodeName: hostName,
+    otlpPush: cfg.otlpMetrics && cfg.otlpEndpoint ? { endpoint: cfg.otlpEndpoint } : null,
+    readiness: () => ({ ready: ready.hooks > 0, detail: { hooksAttached: ready.hooks, exporter: ready.exporter } }),
+  });
+  const metrics = metricsServer.metrics;
+  io.info(`metrics: http://${cfg.metricsAddress}/metrics (/healthz, /readyz)`);
+
+  // Kernel sensors.
+  const { KernelSensors } = await import('./kernel/sensors');
+  const kernel = KernelSensors.open({ ringbufBytes: cfg.ringbufBytes });
+  const attach = kernel.attachAll();
+  for (const a of attach) {
+    metrics.gauges.probeAttached.set(a.program, a.attached ? 1 : 0);
+    io.info(a.attached ? `hook ${a.program}: attached` : `hook ${a.program}: NOT attached: ${a.error}`);
+  }
+  ready.hooks = attach.filter((a) => a.attached).length;
+  io.info(`hooks: ${ready.hooks}/${attach.length} attached`);
+  kernel.setVisibility(0, 0, cfg.hostVisibility);
+  kernel.setDefaultContainerVisibility(cfg.visibility);
+
+  // Enforcer: BPF-LSM where it loads, else kill-on-attempt + cgroup sock_addr, else audit only.
+  const { detectEnforcer, Enforcer } = await import('./enforcer');
+  const enforcerMode = cfg.enforcer === 'audit'
+    ? { mode: 'audit-only' as const, reason: 'configured: --enforcer audit' }
+    : await detectEnforcer();
+  const enforcer = new Enforcer({ mode: enforcerMode.mode, kernel, metrics });
+  await enforcer.start();
+  io.info(`enforcer: ${enforcerMode.mode} (${enforcerMode.reason})`);
+
+  // Kubernetes (optional).
+  let pods: import('./k8s/types').PodMetadataSource | undefined;
+  let k8sStop: (() => Promise<void>) | undefined;
+  const k8sWanted = cfg.k8s === 'on' || (cfg.k8s === 'auto' && (!!process.env.KUBERNETES_SERVICE_HOST || !!cfg.kubeconfig));
+
+  // Policies.
+  const { PolicyStore, PolicyEngine } = await import('./policy');
+  const store = new PolicyStore();
+  const loadPolicies = async () => {
+    const r = await store.load(cfg.policies);
+    for (const e of r.errors) io.warn(`policy: ${e}`);
+    return r;
+  };
+  await loadPolicies();
+  let nsAnnotations: (ns: string) => Record<string, string> | undefined = () => undefined;
+  const engine = new PolicyEngine({
+    store,
+    config: cfg,
+    metrics,
+    hostName,
+    hostLabels: { 'kubearmor.io/hostname': hostName, 'kubernetes.io/hostname': hostName },
+    namespaceAnnotations: (ns) => nsAnnotations(ns),
+    enforcerCanBlock: enforcerMode.mode !== 'audit-only',
+    lsmActive: enforcerMode.mode === 'bpf-lsm',
+  });
+  const applyRules = () => {
+    const compiled = engine.compileForKernel();
+    enforcer.apply(compiled);
+    const counts = store.countsByKind();
+    for (const [kind, n] of Object.entries(counts)) metrics.gauges.policiesLoaded.set(kind, n);
+    io.info(`policies: ${Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ') || 'none'}; ${compiled.rules.length} kernel rules`);
+  };
+  applyRules();
+
+  if (k8sWanted) {
+    const k8s = await import('./k8s');
+    const w = await k8s.startKubernetes({ config: cfg, nodeName: hostName, metrics, io });
+    pods = w.pods;
+    nsAnnotations = (ns) => w.pods.namespaceAnnotations(ns);
+    w.onPolicies((source, objects) => {
+      const r = store.replaceSource(source, objects);
+      for (const e of r.errors) io.warn(`policy (${source}): ${e}`);
+      applyRules();
+    });
+    w.onVisibilityChange((t) => {
+      if (t.pidNs !== undefined && t.mntNs !== undefined) kernel.setVisibility(t.pidNs, t.mntNs, t.categories as Category[]);
+    });
+    k8sStop = () => w.stop();
+    io.info('kubernetes: watching pods, namespaces and KubeArmor policy CRDs');
+  }
+
+  // Rego rules.
+  const { RegoEngine } = await import('./rego/engine');
+  const rego = await RegoEngine.load(cfg.rules, { metrics });
+  metrics.gauges.policiesLoaded.set('rego', rego.ruleCount);
+  io.info(`rego: ${rego.ruleCount} rules from ${rego.source}`);
+
+  // Enrichment.
+  const { Enricher } = await import('./sensors');
+  const enricher = new Enricher({ clusterName: cfg.cluster, hostName, nodeId: readMachineId(), metrics, pods });
+  enricher.seedFromProc();
+
+  // Sinks.
+  const sinks: EventSink[] = [];
+  const { createMetricsSink } = await import('./metrics/sink');
+  sinks.push(createMetricsSink(metrics));
+  const { createOutputSink } = await import('./output');
+  if (cfg.output !== 'none') sinks.push(createOutputSink(cfg.output as 'stdout', metrics));
+  const { createOtlpSink, otlpOptionsFromConfig } = await import('./otlp');
+  const otlp = createOtlpSink(otlpOptionsFromConfig(cfg, process.env), metrics);
+  if (otlp) { sinks.push(otlp); ready.exporter = 'otlp'; io.info(`otlp: exporting logs to ${otlpOptionsFromConfig(cfg, process.env)?.endpoint}`); }
+  else io.info('otlp: no endpoint configured (set --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT); not exporting');
+  const { startGrpcServers } = await import('./grpc');
+  const grpc = await startGrpcServers({
+    address: cfg.grpcAddress,
+    healthAddress: cfg.healthGrpcAddress,
+    tls: cfg.grpcTlsCert ? { cert: cfg.grpcTlsCert, key: cfg.grpcTlsKey, clientCa: cfg.grpcTlsClientCa || undefined } : undefined,
+    metrics,
+  });
+  sinks.push(grpc.feeder);
+  io.info(`grpc: feeder.LogService on ${cfg.grpcAddress}, grpc.health.v1 on ${cfg.healthGrpcAddress}`);
+
+  const stages = [guarded(engine, io), guarded(rego, io)];
+  const onRecords = (records: KernelRecord[]) => {
+    let batch = enricher.enrich(records);
+    for (const s of stages) batch = s(batch);
+    if (batch.length === 0) return;
+    for (const sink of sinks) {
+      try { sink.write(batch); } catch (e) { metrics.dropped('pipeline', `sink_error_${sink.name}`, batch.length); io.warn(`sink ${sink.name}: ${(e as Error).message}`); }
+    }
+    metrics.gauges.processTreeSize = enricher.processCount;
+  };
+  kernel.start(onRecords);
+  io.info(`running: host visibility ${cfg.hostVisibility.join(',') || 'none'}, container visibility ${cfg.visibility.join(',') || 'none'}, build ${kernelRelease}`);
+
+  // Reload on SIGHUP and on policy file changes (debounced), atomically: the running set stays on error.
+  const reload = async (reason: string) => {
+    io.info(`reload (${reason})`);
+    await loadPolicies();
+    applyRules();
+    const err = await rego.reload();
+    if (err) io.warn(`rego: ${err}; previous rules kept`);
+    metrics.gauges.policiesLoaded.set('rego', rego.ruleCount);
+  };
+  const watchers: FSWatcher[] = [];
+  let debounce: NodeJS.Timeout | undefined;
+  for (const p of [...cfg.policies, ...cfg.rules]) {
+    try {
+      watchers.push(watch(p, { persistent: false }, () => {
+        clearTimeout(debounce);
+        debounce = setTimeout(() => void reload('file change'), 300);
+      }));
+    } catch (e) { io.warn(`cannot watch ${p}: ${(e as Error).message}`); }
+  }
+
+  let resolveDone!: (code: number) => void;
+  const done = new Promise<number>((r) => { resolveDone = r; });
+  let stopping: Promise<void> | undefined;
+  const shutdown = (reason: string) => {
+    stopping ??= (async () => {
+      io.info(`shutting down (${reason})`);
+      clearTimeout(debounce);
+      for (const w of watchers) w.close();
+      await kernel.stop();
+      const deadline = Date.now() + SHUTDOWN_FLUSH_MS;
+      await Promise.allSettled(sinks.map((s) => s.flush(deadline)));
+      await Promise.allSettled(sinks.map((s) => s.close()));
+      await grpc.close();
+      await enforcer.stop();
+      await k8sStop?.();
+      const drops = [...metrics.dropCounts].map(([k, n]) => `${k}=${n}`).join(' ');
+      io.info(`stopped${drops ? `; dropped: ${drops}` : '; no events dropped'}`);
+      await metricsServer.close();
+      resolveDone(0);
+    })();
+    return stopping;
+  };
+  return { done, shutdown, reload };
+}
