@@ -1,0 +1,275 @@
+// The OTLP log sink: one LogRecord per event, delivered over OTLP/gRPC with guarantees the SDK's
+// exporter does not give (it neither retries nor reports drops):
+// - two queues, alerts and logs, each with its own gRPC channel;
+// - alerts: one request in flight; on a retryable failure the same records go back to the front
+//   and are resent after exponential backoff (retryInitialMs ×2 up to retryMaxMs), so they arrive
+//   in order and once (a DEADLINE_EXCEEDED on a request the collector did process can duplicate);
+//   a full alert queue rejects the newest alert;
+// - logs: same retry, up to logsInflight requests; overflow drops the oldest queued logs, never
+//   alerts;
+// - every lost record is counted: otelarmor_events_dropped_total{stage="export",reason} and
+//   otelarmor_export_records_total{signal,outcome="dropped"|"failed"}.
+import type { AgentEvent } from '../events/types';
+import { isAlert } from '../events/types';
+import type { AgentMetrics } from '../metrics/metrics';
+import type { EventSink } from '../pipeline/sink';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { OtlpSinkOptions } from './options';
+import { EventQueue } from './queue';
+import { toLogRecord, type RecordContext } from './record';
+import { agentResource, agentVersion, SERVICE_NAME } from './resource';
+import { OtlpLogsTransport, type ExportOutcome } from './transport';
+
+export type Signal = 'logs' | 'alerts';
+
+/** Reasons of otelarmor_events_dropped_total{stage="export"}. */
+export const EXPORT_DROP_REASONS = {
+  logsQueueFull: 'logs_queue_full',
+  alertsQueueFull: 'alerts_queue_full',
+  rejected: 'rejected',
+  encode: 'encode_error',
+  shutdown: 'shutdown',
+} as const;
+
+class Lane {
+  readonly queue = new EventQueue();
+  inflightRecords = 0;
+  inflightRequests = 0;
+  failures = 0;
+  retryTimer: NodeJS.Timeout | null = null;
+  delayTimer: NodeJS.Timeout | null = null;
+  pumpScheduled = false;
+  lastError = '';
+  transport: OtlpLogsTransport;
+
+  constructor(readonly signal: Signal, readonly capacity: number, readonly maxInflight: number, readonly makeTransport: () => OtlpLogsTransport) {
+    this.transport = makeTransport();
+  }
+
+  get size(): number {
+    return this.queue.length + this.inflightRecords;
+  }
+}
+
+export class OtlpSink implements EventSink {
+  readonly name = 'otlp';
+  private readonly lanes: Record<Signal, Lane>;
+  private readonly ctx: RecordContext;
+  private flushing = 0;
+  private closed = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(readonly opts: OtlpSinkOptions, private readonly metrics: AgentMetrics) {
+    const version = agentVersion();
+    this.ctx = {
+      commandLine: opts.commandLine,
+      resource: agentResource(opts.resource),
+      scope: { name: SERVICE_NAME, version },
+    };
+    const ua = `otelarmor/${version}`;
+    const mk = () => new OtlpLogsTransport(opts, ua);
+    this.lanes = {
+      alerts: new Lane('alerts', opts.alertsQueueCapacity, 1, mk),
+      logs: new Lane('logs', opts.logsQueueCapacity, Math.max(1, opts.logsInflight), mk),
+    };
+    for (const l of Object.values(this.lanes)) {
+      metrics.gauges.exportQueueCapacity.set(l.signal, l.capacity);
+      metrics.gauges.exportQueueSize.set(l.signal, 0);
+    }
+  }
+
+  write(batch: readonly AgentEvent[]): void {
+    if (this.closed) {
+      let a = 0;
+      for (const ev of batch) if (isAlert(ev.ka.Type)) a++;
+      this.drop('alerts', EXPORT_DROP_REASONS.shutdown, a);
+      this.drop('logs', EXPORT_DROP_REASONS.shutdown, batch.length - a);
+      return;
+    }
+    const { alerts, logs } = this.lanes;
+    let alertsIn = 0;
+    let logsIn = 0;
+    let alertsRejected = 0;
+    for (const ev of batch) {
+      if (isAlert(ev.ka.Type)) {
+        if (alerts.size >= alerts.capacity) { alertsRejected++; continue; }
+        alerts.queue.push(ev);
+        alertsIn++;
+      } else {
+        logs.queue.push(ev);
+        logsIn++;
+      }
+    }
+    this.drop('alerts', EXPORT_DROP_REASONS.alertsQueueFull, alertsRejected);
+    const over = logs.size - logs.capacity;
+    if (over > 0) {
+      // Oldest first; in-flight records cannot be recalled, so a queue that is all in flight
+      // sheds from the newly written records (which are then the oldest not yet sent).
+      this.drop('logs', EXPORT_DROP_REASONS.logsQueueFull, logs.queue.dropOldest(over));
+    }
+    this.updateGauges();
+    if (alertsIn) this.schedule(alerts);
+    if (logsIn) this.schedule(logs);
+  }
+
+  private drop(signal: Signal, reason: string, n: number): void {
+    if (n <= 0) return;
+    this.metrics.dropped('export', reason, n);
+    this.metrics.exportRecords(signal, 'dropped', n);
+  }
+
+  private updateGauges(): void {
+    this.metrics.gauges.exportQueueSize.set('alerts', this.lanes.alerts.size);
+    this.metrics.gauges.exportQueueSize.set('logs', this.lanes.logs.size);
+  }
+
+  private schedule(l: Lane): void {
+    if (l.pumpScheduled || l.retryTimer) return;
+    const full = l.queue.length >= this.opts.batchSize;
+    if (l.signal === 'alerts' || full || this.flushing > 0) {
+      l.pumpScheduled = true;
+      setImmediate(() => { l.pumpScheduled = false; this.pump(l); });
+    } else if (!l.delayTimer) {
+      l.delayTimer = setTimeout(() => { l.delayTimer = null; this.pump(l); }, this.opts.logsDelayMs);
+      l.delayTimer.unref?.();
+    }
+  }
+
+  private pump(l: Lane): void {
+    if (l.retryTimer) return;
+    while (l.inflightRequests < l.maxInflight && l.queue.length > 0) {
+      const batch = l.queue.take(this.opts.batchSize);
+      this.send(l, batch);
+    }
+    this.checkIdle();
+  }
+
+  private send(l: Lane, batch: AgentEvent[]): void {
+    let records: ReadableLogRecord[];
+    try {
+      records = batch.map((ev) => toLogRecord(ev, this.ctx));
+    } catch {
+      // Per-record fallback so one malformed event does not take its batch down.
+      records = [];
+      const kept: AgentEvent[] = [];
+      let bad = 0;
+      for (const ev of batch) {
+        try { records.push(toLogRecord(ev, this.ctx)); kept.push(ev); } catch { bad++; }
+      }
+      this.drop(l.signal, EXPORT_DROP_REASONS.encode, bad);
+      batch = kept;
+      if (!batch.length) return;
+    }
+    l.inflightRequests++;
+    l.inflightRecords += batch.length;
+    const t0 = process.hrtime.bigint();
+    l.transport.export(records, (o: ExportOutcome) => {
+      l.inflightRequests--;
+      l.inflightRecords -= batch.length;
+      const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+      this.metrics.exportDuration(l.signal, o.ok ? 'success' : 'failure', secs);
+      if (o.ok) {
+        l.failures = 0;
+        l.lastError = '';
+        const accepted = batch.length - Math.min(o.rejected, batch.length);
+        this.metrics.exportRecords(l.signal, 'exported', accepted);
+        if (o.rejected > 0) {
+          this.metrics.exportRecords(l.signal, 'failed', Math.min(o.rejected, batch.length));
+          this.metrics.dropped('export', EXPORT_DROP_REASONS.rejected, Math.min(o.rejected, batch.length));
+        }
+      } else if (o.retryable && !this.closed) {
+        l.lastError = `${o.code}: ${o.message}`;
+        this.metrics.exportRecords(l.signal, 'retried', batch.length);
+        l.queue.prepend(batch);
+        if (l.signal === 'logs') {
+          const over = l.size - l.capacity;
+          if (over > 0) this.drop('logs', EXPORT_DROP_REASONS.logsQueueFull, l.queue.dropOldest(over));
+        }
+        l.failures++;
+        this.backoff(l);
+      } else {
+        l.lastError = `${o.code}: ${o.message}`;
+        this.metrics.exportRecords(l.signal, 'failed', batch.length);
+        this.metrics.dropped('export', this.closed ? EXPORT_DROP_REASONS.shutdown : EXPORT_DROP_REASONS.rejected, batch.length);
+      }
+      this.updateGauges();
+      if (!l.retryTimer) this.pump(l);
+      this.checkIdle();
+    });
+  }
+
+  private backoff(l: Lane): void {
+    if (l.retryTimer) return;
+    let ms = Math.min(this.opts.retryMaxMs, this.opts.retryInitialMs * 2 ** Math.min(20, l.failures - 1));
+    if (this.flushing > 0) ms = Math.min(ms, 250);
+    l.retryTimer = setTimeout(() => {
+      l.retryTimer = null;
+      // A fresh channel connects at once instead of waiting out the old one's backoff.
+      if (l.inflightRequests === 0) {
+        l.transport.close();
+        l.transport = l.makeTransport();
+      }
+      this.pump(l);
+    }, ms);
+  }
+
+  /** Records queued or in flight, per signal. */
+  queued(): Record<Signal, number> {
+    return { alerts: this.lanes.alerts.size, logs: this.lanes.logs.size };
+  }
+
+  /** Last export error per signal ('' after a success). */
+  lastErrors(): Record<Signal, string> {
+    return { alerts: this.lanes.alerts.lastError, logs: this.lanes.logs.lastError };
+  }
+
+  private checkIdle(): void {
+    if (this.lanes.alerts.size === 0 && this.lanes.logs.size === 0 && this.idleWaiters.length) {
+      const w = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const f of w) f();
+    }
+  }
+
+  async flush(deadlineMs: number): Promise<void> {
+    this.flushing++;
+    try {
+      for (const l of Object.values(this.lanes)) {
+        if (l.delayTimer) { clearTimeout(l.delayTimer); l.delayTimer = null; }
+        if (l.retryTimer && l.failures > 0) {
+          // Retry now rather than after a long backoff: the deadline bounds the wait.
+          clearTimeout(l.retryTimer);
+          l.retryTimer = null;
+          if (l.inflightRequests === 0) { l.transport.close(); l.transport = l.makeTransport(); }
+        }
+        this.pump(l);
+      }
+      if (this.lanes.alerts.size === 0 && this.lanes.logs.size === 0) return;
+      const remaining = deadlineMs - Date.now();
+      if (remaining <= 0) return;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => { this.idleWaiters = this.idleWaiters.filter((f) => f !== done); resolve(); }, remaining);
+        const done = () => { clearTimeout(t); resolve(); };
+        this.idleWaiters.push(done);
+      });
+    } finally {
+      this.flushing--;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush(Date.now() + this.opts.closeTimeoutMs);
+    this.closed = true;
+    for (const l of Object.values(this.lanes)) {
+      if (l.retryTimer) { clearTimeout(l.retryTimer); l.retryTimer = null; }
+      if (l.delayTimer) { clearTimeout(l.delayTimer); l.delayTimer = null; }
+      const left = l.queue.length;
+      l.queue.dropOldest(left);
+      this.drop(l.signal, EXPORT_DROP_REASONS.shutdown, left);
+      // In-flight requests finish (or fail) on their own; their failures count as shutdown drops.
+      if (l.inflightRequests === 0) l.transport.close();
+    }
+    this.updateGauges();
+  }
+}
