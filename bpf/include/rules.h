@@ -1,9 +1,31 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* Compiled policy rules as the kernel interprets them. Keep in sync with src/kernel/rule-types.ts
- * (lookup order and flag values are documented there). Sensors call rules__check_path() /
- * rules__check_num() once they know the event's target; the verdict says whether the event
- * must leave the kernel although its category is invisible (OA_V_MATCH) and whether the
- * kill-on-attempt enforcer must stop the caller (OA_V_KILL). */
+ * (lookup order and flag values are documented there) and src/kernel/rules.ts (byte encoding).
+ * Sensors call rules__check_path() / rules__check_num() once they know the event's target; the
+ * verdict says whether the event must leave the kernel although its category is invisible
+ * (OA_V_MATCH) and whether the kill-on-attempt enforcer must stop the caller (OA_V_KILL).
+ * bpf/netblock.bpf.c and bpf/lsm.bpf.c use the same maps and lookup (rules__find_*).
+ *
+ * The includer must include vmlinux.h, <bpf/bpf_helpers.h> and <bpf/bpf_core_read.h> first.
+ *
+ * Maps (one instance per object; the enforcer objects reuse the sensors' instances by fd):
+ *   oa_rules       HASH  struct oa_rule_key (528 B)    -> struct oa_rule_val (8 B)
+ *   oa_postures    HASH  struct oa_posture_key (16 B)  -> struct oa_posture_val (4 B)
+ *   oa_enforce     ARRAY [1] u32 OA_ENF_* (0 until the enforcer sets it: no kill by default)
+ *   oa_exe_cache   LRU   u32 tgid -> struct oa_exe_ent (exe path of that tgid)
+ *   oa_rules_buf   PERCPU_ARRAY [1] struct oa_rules_scratch (keys are too big for the stack)
+ *
+ * Verdict: first hit decides (order in rules__find_path); a hit on
+ *   Block  -> MATCH|KILL (KILL only for process/file/capability/syscall and only when
+ *             oa_enforce == OA_ENF_KILL; network denial is bpf/netblock.bpf.c's job)
+ *   Audit  -> MATCH
+ *   Allow  -> 0
+ *   any OwnerOnly rule -> MATCH (the owner check is user space's: the record carries the
+ *             file owner uid; never killed in kernel)
+ *   ReadOnly rule: Allow with a write-access open is not covered -> posture; Block/Audit with a
+ *             read-only open (O_ACCMODE == O_RDONLY) is exempt -> 0.
+ * No hit -> posture of (C, K): AllowListAudit -> MATCH, AllowListBlock -> MATCH|KILL, None -> 0.
+ * rule_id = the hit's rule id; 0 with MATCH set means "default posture". */
 #ifndef __OA_RULES_H
 #define __OA_RULES_H
 
@@ -17,20 +39,505 @@
 #define OA_V_MATCH (1U << 0)
 #define OA_V_KILL (1U << 1)
 
-/* Placeholder until the enforcement layer lands: nothing matches. Signatures are fixed.
- * abs_path points to a NUL-terminated absolute path in BPF memory (per-CPU scratch);
+/* oa_rule_val.flags (src/kernel/rule-types.ts RuleFlag) */
+#define OA_RF_BLOCK (1U << 0)
+#define OA_RF_AUDIT (1U << 1)
+#define OA_RF_ALLOW (1U << 2)
+#define OA_RF_DIR (1U << 3)
+#define OA_RF_RECURSIVE (1U << 4)
+#define OA_RF_READ_ONLY (1U << 5)
+#define OA_RF_OWNER_ONLY (1U << 6)
+
+/* oa_posture_val.mode (src/kernel/rule-types.ts PostureMode) */
+#define OA_PM_NONE 0
+#define OA_PM_AUDIT 1
+#define OA_PM_BLOCK 2
+
+/* oa_enforce[0] (src/enforcer/mode.ts) */
+#define OA_ENF_AUDIT 0 /* never kill, never deny */
+#define OA_ENF_KILL 1  /* sensors SIGKILL on OA_V_KILL; netblock denies */
+#define OA_ENF_LSM 2   /* lsm.bpf.c denies; sensors only flag */
+
+#define OA_RULE_PATH_MAX 256 /* target/source bytes including the NUL (RULE_PATH_MAX) */
+#define OA_RULE_DIR_DEPTH 16 /* ancestor levels tried (RULE_DIR_DEPTH) */
+#define OA_NET_NUM_SOCKTYPE_BASE 256
+#define OA_RULES_MAX_ENTRIES 16384
+#define OA_POSTURES_MAX_ENTRIES 4096
+#define OA_EXE_CACHE_ENTRIES 8192
+#define OA_PATH_WALK_MAX 48 /* dentry components walked for an exe path */
+#define OA_RULES_PID_INIT_INO 0xEFFFFFFCU /* PROC_PID_INIT_INO: the host pid ns */
+#define OA_O_ACCMODE 3
+
+/* Wire layout, little endian, no implicit padding (src/kernel/rules.ts encodes it):
+ *   0 pid_ns u32 | 4 mnt_ns u32 | 8 kind u32 | 12 num u32 | 16 target[256] | 272 source[256]
+ * target/source are NUL-terminated and zero-filled to 256 bytes; "" = all zero. Path rules
+ * have num = 0; number rules have target = "". Directory targets end with '/'. */
+struct oa_rule_key {
+	__u32 pid_ns;
+	__u32 mnt_ns;
+	__u32 kind;
+	__u32 num;
+	char target[OA_RULE_PATH_MAX];
+	char source[OA_RULE_PATH_MAX];
+};
+#define OA_RULE_KEY_SIZE 528
+
+struct oa_rule_val {
+	__u32 rule_id;
+	__u32 flags;
+};
+#define OA_RULE_VAL_SIZE 8
+
+struct oa_posture_key {
+	__u32 pid_ns;
+	__u32 mnt_ns;
+	__u32 kind;
+	__u32 pad;
+};
+#define OA_POSTURE_KEY_SIZE 16
+
+struct oa_posture_val {
+	__u32 mode;
+};
+#define OA_POSTURE_VAL_SIZE 4
+
+struct oa_exe_ent {
+	__u64 file; /* struct file * of mm->exe_file when cached: a new exec installs a new file */
+	__u64 ino;
+	char path[OA_RULE_PATH_MAX];
+};
+
+struct oa_rules_scratch {
+	struct oa_rule_key ks; /* (T, S) */
+	struct oa_rule_key ka; /* (T, "") */
+	struct oa_exe_ent ent;
+	char walk[2 * OA_RULE_PATH_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, OA_RULES_MAX_ENTRIES);
+	__type(key, struct oa_rule_key);
+	__type(value, struct oa_rule_val);
+} oa_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, OA_POSTURES_MAX_ENTRIES);
+	__type(key, struct oa_posture_key);
+	__type(value, struct oa_posture_val);
+} oa_postures SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} oa_enforce SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, OA_EXE_CACHE_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct oa_exe_ent);
+} oa_exe_cache SEC(".maps");
+
+/* Per-CPU scratch. BPF programs run with migration disabled; a preempting program on the same
+ * CPU using the same object's scratch could overwrite it, at worst making one lookup miss. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct oa_rules_scratch);
+} oa_rules_buf SEC(".maps");
+
+/* Result of a map lookup sequence. */
+struct oa_rule_hit {
+	__u32 found;
+	__u32 rule_id;
+	__u32 flags;
+};
+
+static __always_inline struct oa_rules_scratch *rules__scratch(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&oa_rules_buf, &zero);
+}
+
+static __always_inline __u32 rules__enforce_mode(void)
+{
+	__u32 zero = 0;
+	__u32 *m = bpf_map_lookup_elem(&oa_enforce, &zero);
+	return m ? *m : OA_ENF_AUDIT;
+}
+
+/* clang turns large zeroing into a memset call BPF cannot make: store u64 words, with a
+ * compiler barrier so the stores are not merged back into one. */
+static __always_inline void rules__zero(void *p, __u32 words)
+{
+	__u64 *w = p;
+	__u32 i;
+
+#pragma clang loop unroll(full)
+	for (i = 0; i < OA_RULE_KEY_SIZE / 8; i++) {
+		if (i < words) {
+			w[i] = 0;
+			asm volatile("" ::: "memory");
+		}
+	}
+}
+
+static __always_inline void rules__zero_key(struct oa_rule_key *k)
+{
+	rules__zero(k, OA_RULE_KEY_SIZE / 8);
+}
+
+/* Container of a task: (active pid ns inode, mnt ns inode); host (initial pid ns) = (0, 0). */
+static __always_inline void rules__container(struct task_struct *task, __u32 *pid_ns, __u32 *mnt_ns)
+{
+	unsigned int level = BPF_CORE_READ(task, thread_pid, level);
+	struct upid up = {};
+	struct pid *tp = BPF_CORE_READ(task, thread_pid);
+
+	bpf_probe_read_kernel(&up, sizeof(up), &tp->numbers[level & 31]);
+	*pid_ns = BPF_CORE_READ(up.ns, ns.inum);
+	*mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	if (*pid_ns == OA_RULES_PID_INIT_INO) {
+		*pid_ns = 0;
+		*mnt_ns = 0;
+	}
+}
+
+struct oa_walk_ctx {
+	struct dentry *dentry;
+	struct vfsmount *vfsmnt;
+	struct mount *mnt;
+	int off;  /* start of the path written so far in walk[0..255] */
+	int done; /* 1 = reached the namespace root, -1 = does not fit */
+};
+
+/* bpf_loop body: one dentry (or one mount crossing) per call, prepending "/name". */
+static long rules__walk_step(__u32 idx, void *ctx)
+{
+	struct oa_walk_ctx *w = ctx;
+	struct oa_rules_scratch *s = rules__scratch();
+	struct dentry *dentry = w->dentry, *parent, *mnt_root;
+	struct vfsmount *vfsmnt = w->vfsmnt;
+	struct mount *mnt = w->mnt, *mnt_parent;
+	struct qstr name;
+	__u32 len;
+	int off;
+
+	if (!s) {
+		w->done = -1;
+		return 1;
+	}
+	/* BPF_CORE_READ relocates its whole first argument: pass plain locals. */
+	mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	parent = BPF_CORE_READ(dentry, d_parent);
+	if (dentry == mnt_root || dentry == parent) {
+		if (dentry != mnt_root) {
+			w->done = 1; /* filesystem root that is not a mount root */
+			return 1;
+		}
+		mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+		if (mnt == mnt_parent) {
+			w->done = 1; /* root of the mount namespace */
+			return 1;
+		}
+		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = mnt_parent;
+		w->vfsmnt = &mnt_parent->mnt;
+		return 0;
+	}
+	name = BPF_CORE_READ(dentry, d_name);
+	len = name.len;
+	off = w->off;
+	if (len == 0 || len > OA_RULE_PATH_MAX - 2 || (int)len + 1 > off) {
+		w->done = -1;
+		return 1;
+	}
+	off -= len;
+	bpf_probe_read_kernel(&s->walk[off & (OA_RULE_PATH_MAX - 1)], len & (OA_RULE_PATH_MAX - 1),
+			      name.name);
+	off -= 1;
+	s->walk[off & (OA_RULE_PATH_MAX - 1)] = '/';
+	w->off = off;
+	w->dentry = parent;
+	return 0;
+}
+
+/* Absolute path of (dentry, vfsmnt) as seen from the task's mount namespace root, written
+ * NUL-terminated at the end of s->walk[0..255]; returns the start offset (0..254) or -1 when
+ * deeper than OA_PATH_WALK_MAX or longer than 255 bytes. */
+static __always_inline int rules__d_path(struct oa_rules_scratch *s, struct dentry *dentry,
+					 struct vfsmount *vfsmnt)
+{
+	struct oa_walk_ctx w = {
+		.dentry = dentry,
+		.vfsmnt = vfsmnt,
+		.mnt = container_of(vfsmnt, struct mount, mnt),
+		.off = OA_RULE_PATH_MAX - 1,
+	};
+
+	s->walk[OA_RULE_PATH_MAX - 1] = 0;
+	bpf_loop(OA_PATH_WALK_MAX, rules__walk_step, &w, 0);
+	if (w.done != 1)
+		return -1;
+	if (w.off == OA_RULE_PATH_MAX - 1) {
+		w.off -= 1;
+		s->walk[OA_RULE_PATH_MAX - 2] = '/';
+	}
+	return w.off;
+}
+
+/* Writes the exe path of `task` (mm->exe_file) into dst[256] (zero-filled); returns 1 when
+ * known, 0 when the task has no mm/exe or the path does not fit. Cached per tgid in
+ * oa_exe_cache, validated against the exe_file pointer and inode so an exec refreshes it. */
+static __always_inline int rules__exe_path(struct oa_rules_scratch *s, struct task_struct *task,
+					   char *dst)
+{
+	struct file *exe = BPF_CORE_READ(task, mm, exe_file);
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	struct oa_exe_ent *cached;
+	__u64 ino;
+	int off;
+
+	if (!exe)
+		return 0;
+	ino = BPF_CORE_READ(exe, f_inode, i_ino);
+	cached = bpf_map_lookup_elem(&oa_exe_cache, &tgid);
+	if (cached && cached->file == (__u64)exe && cached->ino == ino) {
+		__builtin_memcpy(dst, cached->path, OA_RULE_PATH_MAX);
+		return 1;
+	}
+	off = rules__d_path(s, BPF_CORE_READ(exe, f_path.dentry), BPF_CORE_READ(exe, f_path.mnt));
+	if (off < 0)
+		return 0;
+	rules__zero(s->ent.path, OA_RULE_PATH_MAX / 8);
+	bpf_probe_read_kernel_str(s->ent.path, OA_RULE_PATH_MAX, &s->walk[off & (OA_RULE_PATH_MAX - 1)]);
+	s->ent.file = (__u64)exe;
+	s->ent.ino = ino;
+	bpf_map_update_elem(&oa_exe_cache, &tgid, &s->ent, BPF_ANY);
+	__builtin_memcpy(dst, s->ent.path, OA_RULE_PATH_MAX);
+	return 1;
+}
+
+/* Fills s->ks / s->ka with (C, kind, num, "", S) / (C, kind, num, "", ""); returns whether S is
+ * known. The source task is the caller, or its real parent for process rules. */
+static __always_inline int rules__prepare(struct oa_rules_scratch *s, __u32 kind, __u32 num)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *src = task;
+	int has_src;
+
+	rules__zero_key(&s->ks);
+	rules__zero_key(&s->ka);
+	rules__container(task, &s->ks.pid_ns, &s->ks.mnt_ns);
+	s->ks.kind = kind;
+	s->ks.num = num;
+	if (kind == OA_RK_PROCESS)
+		src = BPF_CORE_READ(task, real_parent);
+	has_src = rules__exe_path(s, src, s->ks.source);
+	s->ka.pid_ns = s->ks.pid_ns;
+	s->ka.mnt_ns = s->ks.mnt_ns;
+	s->ka.kind = kind;
+	s->ka.num = num;
+	return has_src;
+}
+
+static __always_inline int rules__take(struct oa_rule_val *v, struct oa_rule_hit *hit)
+{
+	if (!v)
+		return 0;
+	hit->found = 1;
+	hit->rule_id = v->rule_id;
+	hit->flags = v->flags;
+	return 1;
+}
+
+/* (T,S) then (T,"") for the keys as they are now. */
+static __always_inline int rules__find_pair(struct oa_rules_scratch *s, int has_src,
+					    struct oa_rule_hit *hit)
+{
+	if (has_src && rules__take(bpf_map_lookup_elem(&oa_rules, &s->ks), hit))
+		return 1;
+	return rules__take(bpf_map_lookup_elem(&oa_rules, &s->ka), hit);
+}
+
+struct oa_dir_walk {
+	__u32 len;   /* strlen of the target */
+	__u32 depth; /* ancestor levels tried so far (0 = the direct parent is next) */
+	__u32 has_src;
+	__u32 truncated;
+	struct oa_rule_hit hit;
+};
+
+/* bpf_loop body, idx 0..len-1 scans target right to left (j = len-1-idx). Invariant: all bytes
+ * of both keys' targets after j are zero, so at a '/' the keys hold the ancestor "…/". */
+static long rules__dir_step(__u32 idx, void *ctx)
+{
+	struct oa_dir_walk *w = ctx;
+	struct oa_rules_scratch *s = rules__scratch();
+	struct oa_rule_val *v;
+	__u32 j;
+
+	if (!s || idx >= w->len)
+		return 1;
+	j = (w->len - 1 - idx) & (OA_RULE_PATH_MAX - 1);
+	if (s->ks.target[j] == '/' && (j != w->len - 1 || w->truncated)) {
+		int direct = w->depth == 0 && !w->truncated;
+
+		if (w->has_src) {
+			v = bpf_map_lookup_elem(&oa_rules, &s->ks);
+			if (v && (v->flags & OA_RF_DIR) && (direct || (v->flags & OA_RF_RECURSIVE))) {
+				rules__take(v, &w->hit);
+				return 1;
+			}
+		}
+		v = bpf_map_lookup_elem(&oa_rules, &s->ka);
+		if (v && (v->flags & OA_RF_DIR) && (direct || (v->flags & OA_RF_RECURSIVE))) {
+			rules__take(v, &w->hit);
+			return 1;
+		}
+		w->depth++;
+		if (w->depth >= OA_RULE_DIR_DEPTH)
+			return 1;
+	}
+	s->ks.target[j] = 0;
+	s->ka.target[j] = 0;
+	return 0;
+}
+
+/* Rule lookup for an absolute path (rule-types.ts order). Leaves the keys modified. */
+static __always_inline int rules__find_path(struct oa_rules_scratch *s, __u32 kind,
+					    const char *abs_path, struct oa_rule_hit *hit)
+{
+	struct oa_dir_walk w = {};
+	char last = 0;
+	long n;
+
+	w.has_src = rules__prepare(s, kind, 0);
+	n = bpf_probe_read_kernel_str(s->ks.target, OA_RULE_PATH_MAX, abs_path);
+	if (n <= 1)
+		return 0;
+	w.len = (__u32)(n - 1);
+	if (n == OA_RULE_PATH_MAX) {
+		bpf_probe_read_kernel(&last, 1, abs_path + OA_RULE_PATH_MAX - 1);
+		w.truncated = last != 0;
+	}
+	__builtin_memcpy(s->ka.target, s->ks.target, OA_RULE_PATH_MAX);
+	if (!w.truncated && rules__find_pair(s, w.has_src, hit))
+		return 1;
+	bpf_loop(OA_RULE_PATH_MAX, rules__dir_step, &w, 0);
+	if (w.hit.found) {
+		*hit = w.hit;
+		return 1;
+	}
+	return 0;
+}
+
+/* Rule lookup for a number (network/capability/syscall). */
+static __always_inline int rules__find_num(struct oa_rules_scratch *s, __u32 kind, __u32 num,
+					   struct oa_rule_hit *hit)
+{
+	int has_src = rules__prepare(s, kind, num);
+
+	return rules__find_pair(s, has_src, hit);
+}
+
+/* Same container/source as the last rules__prepare; only num changes. */
+static __always_inline int rules__find_num_again(struct oa_rules_scratch *s, __u32 num,
+						 struct oa_rule_hit *hit)
+{
+	s->ks.num = num;
+	s->ka.num = num;
+	return rules__find_pair(s, s->ks.source[0] != 0, hit);
+}
+
+static __always_inline __u32 rules__posture(struct oa_rules_scratch *s, __u32 kind)
+{
+	struct oa_posture_key pk = { .pid_ns = s->ka.pid_ns, .mnt_ns = s->ka.mnt_ns, .kind = kind };
+	struct oa_posture_val *pv = bpf_map_lookup_elem(&oa_postures, &pk);
+
+	return pv ? pv->mode : OA_PM_NONE;
+}
+
+static __always_inline __u32 rules__kill_bit(__u32 kind)
+{
+	if (kind == OA_RK_NETWORK || rules__enforce_mode() != OA_ENF_KILL)
+		return 0;
+	return OA_V_KILL;
+}
+
+static __always_inline __u32 rules__verdict(struct oa_rules_scratch *s, __u32 kind, int found,
+					    struct oa_rule_hit *hit, __u32 open_flags,
+					    __u32 *rule_id)
+{
+	__u32 mode;
+
+	*rule_id = 0;
+	if (found) {
+		int write = (open_flags & OA_O_ACCMODE) != 0;
+		int covered = 1;
+
+		if (hit->flags & OA_RF_READ_ONLY) {
+			if (hit->flags & OA_RF_ALLOW)
+				covered = !write; /* an Allow covers only read-only opens */
+			else if (!write)
+				return 0; /* Block/Audit readOnly: reads are exempt */
+		}
+		if (covered) {
+			if (hit->flags & OA_RF_OWNER_ONLY) {
+				*rule_id = hit->rule_id;
+				return OA_V_MATCH;
+			}
+			if (hit->flags & OA_RF_BLOCK) {
+				*rule_id = hit->rule_id;
+				return OA_V_MATCH | rules__kill_bit(kind);
+			}
+			if (hit->flags & OA_RF_AUDIT) {
+				*rule_id = hit->rule_id;
+				return OA_V_MATCH;
+			}
+			return 0; /* Allow: silent */
+		}
+	}
+	mode = rules__posture(s, kind);
+	if (mode == OA_PM_AUDIT)
+		return OA_V_MATCH;
+	if (mode == OA_PM_BLOCK)
+		return OA_V_MATCH | rules__kill_bit(kind);
+	return 0;
+}
+
+/* abs_path points to a NUL-terminated absolute path in BPF memory (per-CPU scratch);
  * open_flags is the open(2) flags word or 0; rule_id receives the matched rule id or 0. */
 static __always_inline __u32 rules__check_path(__u32 kind, const char *abs_path, __u32 open_flags,
 					       __u32 *rule_id)
 {
+	struct oa_rules_scratch *s = rules__scratch();
+	struct oa_rule_hit hit = {};
+	int found;
+
 	*rule_id = 0;
-	return 0;
+	if (!s)
+		return 0;
+	found = rules__find_path(s, kind, abs_path, &hit);
+	return rules__verdict(s, kind, found, &hit, open_flags, rule_id);
 }
 
 static __always_inline __u32 rules__check_num(__u32 kind, __u32 num, __u32 *rule_id)
 {
+	struct oa_rules_scratch *s = rules__scratch();
+	struct oa_rule_hit hit = {};
+	int found;
+
 	*rule_id = 0;
-	return 0;
+	if (!s)
+		return 0;
+	found = rules__find_num(s, kind, num, &hit);
+	return rules__verdict(s, kind, found, &hit, 0, rule_id);
 }
 
 #endif /* __OA_RULES_H */

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Network denial for the kill-on-attempt enforcer: cgroup v2 sock_addr programs attached to the
+ * root cgroup run in the caller's context before connect(2), sendto/sendmsg(2) with an address
+ * and bind(2) on AF_INET/AF_INET6 sockets. Returning 0 makes the syscall fail with EPERM; the
+ * sensors' connect/bind record carries that ret. Nothing is emitted here.
+ *
+ * Lookup (src/kernel/rule-types.ts, network): container of the caller, RuleKind.Network,
+ * num = sk protocol (IPPROTO_*), then NET_NUM_SOCKTYPE_BASE + sk type (SOCK_*), each with
+ * source = caller's exe path then ""; first hit decides (Block denies, Allow/Audit pass); no
+ * hit: posture AllowListBlock denies. oa_enforce != OA_ENF_AUDIT is required to deny.
+ * AF_UNIX and other families never reach these hooks. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "rules.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define OA_SOCK_ALLOW 1
+#define OA_SOCK_DENY 0
+
+static __always_inline int netblock(struct bpf_sock_addr *ctx)
+{
+	struct oa_rules_scratch *s;
+	struct oa_rule_hit hit = {};
+	__u32 protocol = ctx->protocol;
+	__u32 type = ctx->type;
+	int found;
+
+	if (rules__enforce_mode() == OA_ENF_AUDIT)
+		return OA_SOCK_ALLOW;
+	s = rules__scratch();
+	if (!s)
+		return OA_SOCK_ALLOW;
+	found = rules__find_num(s, OA_RK_NETWORK, protocol, &hit);
+	if (!found)
+		found = rules__find_num_again(s, OA_NET_NUM_SOCKTYPE_BASE + type, &hit);
+	if (found) {
+		if ((hit.flags & OA_RF_BLOCK) && !(hit.flags & OA_RF_OWNER_ONLY))
+			return OA_SOCK_DENY;
+		return OA_SOCK_ALLOW;
+	}
+	if (rules__posture(s, OA_RK_NETWORK) == OA_PM_BLOCK)
+		return OA_SOCK_DENY;
+	return OA_SOCK_ALLOW;
+}
+
+SEC("cgroup/connect4")
+int oa_nb_connect4(struct bpf_sock_addr *ctx)
+{
+	return netblock(ctx);
+}
+
+SEC("cgroup/connect6")
+int oa_nb_connect6(struct bpf_sock_addr *ctx)
+{
+	return netblock(ctx);
+}
+
+SEC("cgroup/sendmsg4")
+int oa_nb_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return netblock(ctx);
+}
+
+SEC("cgroup/sendmsg6")
+int oa_nb_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return netblock(ctx);
+}
+
+SEC("cgroup/bind4")
+int oa_nb_bind4(struct bpf_sock_addr *ctx)
+{
+	return netblock(ctx);
+}
+
+SEC("cgroup/bind6")
+int oa_nb_bind6(struct bpf_sock_addr *ctx)
+{
+	return netblock(ctx);
+}
