@@ -25,6 +25,7 @@ static __always_inline int netblock(struct bpf_sock_addr *ctx)
 	struct oa_rule_hit hit = {};
 	__u32 protocol = ctx->protocol;
 	__u32 type = ctx->type;
+	__u32 rule_id;
 	int found;
 
 	if (rules__enforce_mode() == OA_ENF_AUDIT)
@@ -35,12 +36,7 @@ static __always_inline int netblock(struct bpf_sock_addr *ctx)
 	found = rules__find_num(s, OA_RK_NETWORK, protocol, &hit);
 	if (!found)
 		found = rules__find_num_again(s, OA_NET_NUM_SOCKTYPE_BASE + type, &hit);
-	if (found) {
-		if ((hit.flags & OA_RF_BLOCK) && !(hit.flags & OA_RF_OWNER_ONLY))
-			return OA_SOCK_DENY;
-		return OA_SOCK_ALLOW;
-	}
-	if (rules__posture(s, OA_RK_NETWORK) == OA_PM_BLOCK)
+	if (rules__decide(s, OA_RK_NETWORK, found, &hit, 0, &rule_id) & OA_D_DENY)
 		return OA_SOCK_DENY;
 	return OA_SOCK_ALLOW;
 }

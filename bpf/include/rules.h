@@ -112,6 +112,7 @@ struct oa_rules_scratch {
 	struct oa_rule_key ka; /* (T, "") */
 	struct oa_exe_ent ent;
 	char walk[2 * OA_RULE_PATH_MAX];
+	char tpath[OA_RULE_PATH_MAX]; /* target path for callers without their own (lsm.bpf.c) */
 };
 
 struct {
@@ -463,16 +464,13 @@ static __always_inline __u32 rules__posture(struct oa_rules_scratch *s, __u32 ki
 	return pv ? pv->mode : OA_PM_NONE;
 }
 
-static __always_inline __u32 rules__kill_bit(__u32 kind)
-{
-	if (kind == OA_RK_NETWORK || rules__enforce_mode() != OA_ENF_KILL)
-		return 0;
-	return OA_V_KILL;
-}
+/* Internal decision bit of rules__decide: the policy denies the operation (Block hit or
+ * AllowListBlock posture); what that means depends on the enforcer mode. */
+#define OA_D_DENY (1U << 8)
 
-static __always_inline __u32 rules__verdict(struct oa_rules_scratch *s, __u32 kind, int found,
-					    struct oa_rule_hit *hit, __u32 open_flags,
-					    __u32 *rule_id)
+static __always_inline __u32 rules__decide(struct oa_rules_scratch *s, __u32 kind, int found,
+					   struct oa_rule_hit *hit, __u32 open_flags,
+					   __u32 *rule_id)
 {
 	__u32 mode;
 
@@ -494,7 +492,7 @@ static __always_inline __u32 rules__verdict(struct oa_rules_scratch *s, __u32 ki
 			}
 			if (hit->flags & OA_RF_BLOCK) {
 				*rule_id = hit->rule_id;
-				return OA_V_MATCH | rules__kill_bit(kind);
+				return OA_V_MATCH | OA_D_DENY;
 			}
 			if (hit->flags & OA_RF_AUDIT) {
 				*rule_id = hit->rule_id;
@@ -507,8 +505,22 @@ static __always_inline __u32 rules__verdict(struct oa_rules_scratch *s, __u32 ki
 	if (mode == OA_PM_AUDIT)
 		return OA_V_MATCH;
 	if (mode == OA_PM_BLOCK)
-		return OA_V_MATCH | rules__kill_bit(kind);
+		return OA_V_MATCH | OA_D_DENY;
 	return 0;
+}
+
+/* Sensors' verdict: OA_D_DENY becomes OA_V_KILL only in kill-on-attempt mode and never for
+ * network (netblock denies those before the syscall does anything). */
+static __always_inline __u32 rules__verdict(struct oa_rules_scratch *s, __u32 kind, int found,
+					    struct oa_rule_hit *hit, __u32 open_flags,
+					    __u32 *rule_id)
+{
+	__u32 d = rules__decide(s, kind, found, hit, open_flags, rule_id);
+	__u32 v = d & OA_V_MATCH;
+
+	if ((d & OA_D_DENY) && kind != OA_RK_NETWORK && rules__enforce_mode() == OA_ENF_KILL)
+		v |= OA_V_KILL;
+	return v;
 }
 
 /* abs_path points to a NUL-terminated absolute path in BPF memory (per-CPU scratch);
