@@ -1,4 +1,5 @@
 import type { Counter, Histogram, Meter, ObservableGauge } from '@opentelemetry/api';
+import type { KubeArmorEvent } from '../events/types';
 import { METRICS, type DropStage } from './registry';
 
 /** Values read by observable gauges at collection time. Stages update them; nothing is pushed. */
@@ -47,6 +48,8 @@ export class AgentMetrics {
   private readonly _exportDuration?: Histogram;
   private readonly _regoEval?: Histogram;
   private readonly _alertLabelSets = new Set<string>();
+  /** kubearmor_alerts_* compat counters: [counter, label name, values seen]. */
+  private readonly _kaCompat: [Counter | undefined, keyof KubeArmorEvent, Set<string>][] = [];
   private readonly _observables: ObservableGauge[] = [];
 
   /** Distinct alert label sets kept before new ones fold into policy="other". */
@@ -60,11 +63,21 @@ export class AgentMetrics {
     this._alerts = meter.createCounter(METRICS.alerts.name, opts('alerts'));
     this._alertsByWorkload = meter.createCounter(METRICS.alertsByWorkload.name, opts('alertsByWorkload'));
     this._exportRecords = meter.createCounter(METRICS.exportRecords.name, opts('exportRecords'));
-    this._exportDuration = meter.createHistogram(METRICS.exportDuration.name, opts('exportDuration'));
+    this._exportDuration = meter.createHistogram(METRICS.exportDuration.name, {
+      ...opts('exportDuration'),
+      advice: { explicitBucketBoundaries: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] },
+    });
     this._regoEval = meter.createHistogram(METRICS.regoEvalDuration.name, {
       ...opts('regoEvalDuration'),
       advice: { explicitBucketBoundaries: [1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 5e-2] },
     });
+    for (const [k, field] of [
+      ['kaAlertsInHost', 'HostName'], ['kaAlertsInNamespace', 'NamespaceName'], ['kaAlertsInPod', 'PodName'],
+      ['kaAlertsInContainer', 'ContainerName'], ['kaAlertsWithPolicy', 'PolicyName'], ['kaAlertsWithSeverity', 'Severity'],
+      ['kaAlertsWithType', 'Type'], ['kaAlertsWithOperation', 'Operation'], ['kaAlertsWithAction', 'Action'],
+    ] as const) {
+      this._kaCompat.push([meter.createCounter(METRICS[k].name, { description: METRICS[k].help }), field, new Set()]);
+    }
     const g = this.gauges;
     const mapGauge = (k: keyof typeof METRICS, label: string, m: Map<string, number>) => {
       const o = meter.createObservableGauge(METRICS[k].name, opts(k));
@@ -122,6 +135,22 @@ export class AgentMetrics {
       this._workloadLabelSets.add(key);
     }
     this._alertsByWorkload?.add(1, { namespace, pod, process });
+  }
+
+  /**
+   * The nine kubearmor_alerts_*_total counters of kubearmor-prometheus-exporter, +1 each for one
+   * alert. Absent fields count under "" (as the Go exporter's empty strings do).
+   */
+  kubeArmorAlert(ka: KubeArmorEvent): void {
+    for (const [c, field, seen] of this._kaCompat) {
+      const v = ka[field];
+      let value = v === undefined ? '' : String(v);
+      if (!seen.has(value)) {
+        if (seen.size >= AgentMetrics.ALERT_CARDINALITY_CAP) value = 'other';
+        else seen.add(value);
+      }
+      c?.add(1, { [field]: value });
+    }
   }
 
   exportRecords(signal: 'logs' | 'alerts', outcome: 'exported' | 'failed' | 'dropped' | 'retried', n: number): void {

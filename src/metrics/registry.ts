@@ -45,6 +45,18 @@ export const METRICS = {
   regoEvalDuration: def('otelarmor.rego_eval_duration_seconds', 'histogram', 's', 'Time to evaluate one Rego rule over one batch, per rule', ['rule']),
   grpcClients: def('otelarmor.grpc_clients', 'gauge', '{client}', 'Connected gRPC stream clients, by stream', ['stream']),
   receiverConnected: def('otelarmor.receiver_connected', 'gauge', '1', 'Receiver mode: 1 while connected to the KubeArmor endpoint', ['endpoint']),
+  // kubearmor-prometheus-exporter compatible counters (kubearmor-compat.md §6.3): one label each,
+  // +1 per alert, so existing KubeArmor dashboards work unchanged. Values beyond the cardinality
+  // cap fold into "other".
+  kaAlertsInHost: def('kubearmor_alerts_in_host', 'counter', '', 'KubeArmor-compatible: alerts by node', ['HostName']),
+  kaAlertsInNamespace: def('kubearmor_alerts_in_namespace', 'counter', '', 'KubeArmor-compatible: alerts by namespace', ['NamespaceName']),
+  kaAlertsInPod: def('kubearmor_alerts_in_pod', 'counter', '', 'KubeArmor-compatible: alerts by pod', ['PodName']),
+  kaAlertsInContainer: def('kubearmor_alerts_in_container', 'counter', '', 'KubeArmor-compatible: alerts by container', ['ContainerName']),
+  kaAlertsWithPolicy: def('kubearmor_alerts_with_policy', 'counter', '', 'KubeArmor-compatible: alerts by policy', ['PolicyName']),
+  kaAlertsWithSeverity: def('kubearmor_alerts_with_severity', 'counter', '', 'KubeArmor-compatible: alerts by severity', ['Severity']),
+  kaAlertsWithType: def('kubearmor_alerts_with_type', 'counter', '', 'KubeArmor-compatible: alerts by Type', ['Type']),
+  kaAlertsWithOperation: def('kubearmor_alerts_with_operation', 'counter', '', 'KubeArmor-compatible: alerts by Operation', ['Operation']),
+  kaAlertsWithAction: def('kubearmor_alerts_with_action', 'counter', '', 'KubeArmor-compatible: alerts by Action', ['Action']),
 } as const satisfies Record<string, MetricDef>;
 
 export type MetricKey = keyof typeof METRICS;
