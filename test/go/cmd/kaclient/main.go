@@ -1,0 +1,185 @@
+// kaclient is a KubeArmor gRPC client built on KubeArmor's published Go stubs
+// (github.com/kubearmor/KubeArmor/protobuf), used by otelarmor's e2e tests to prove wire
+// compatibility. Output, one line each:
+//
+//	HEALTHCHECK <nonce> <retval>
+//	ALERT <encoding/json of *pb.Alert>      (exactly `karmor logs --json`)
+//	LOG <encoding/json of *pb.Log>
+//	MESSAGE <encoding/json of *pb.Message>
+//	END <alerts|logs|messages> <grpc status code> <received count>
+//	HEALTH <service> <status or error code>
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	pb "github.com/kubearmor/KubeArmor/protobuf"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+)
+
+var out = struct {
+	sync.Mutex
+	w *os.File
+}{w: os.Stdout}
+
+func emit(format string, args ...any) {
+	out.Lock()
+	defer out.Unlock()
+	fmt.Fprintf(out.w, format+"\n", args...)
+}
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:32767", "LogService address")
+	nonce := flag.Int("nonce", 0, "HealthCheck nonce (0 = skip)")
+	alerts := flag.String("alerts", "", "WatchAlerts with this filter (\"-\" = do not call)")
+	logs := flag.String("logs", "", "WatchLogs with this filter")
+	messages := flag.String("messages", "", "WatchMessages with this filter")
+	skipAlerts := flag.Bool("no-alerts", false, "do not call WatchAlerts")
+	skipLogs := flag.Bool("no-logs", false, "do not call WatchLogs")
+	skipMessages := flag.Bool("no-messages", true, "do not call WatchMessages")
+	stall := flag.Duration("stall", 0, "open the streams, then wait this long before the first Recv")
+	health := flag.String("health", "", "comma-separated grpc.health.v1 service names to Check (\"<empty>\" = \"\")")
+	healthWatch := flag.Bool("health-watch", false, "also Watch each health service (first response)")
+	caFile := flag.String("tls-ca", "", "server CA (enables TLS)")
+	certFile := flag.String("tls-cert", "", "client certificate")
+	keyFile := flag.String("tls-key", "", "client key")
+	serverName := flag.String("tls-server-name", "", "TLS server name override")
+	timeout := flag.Duration("timeout", 60*time.Second, "overall deadline")
+	flag.Parse()
+
+	creds := insecure.NewCredentials()
+	if *caFile != "" {
+		pem, err := os.ReadFile(*caFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(pem)
+		cfg := &tls.Config{RootCAs: pool, ServerName: *serverName}
+		if *certFile != "" {
+			c, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(2)
+			}
+			cfg.Certificates = []tls.Certificate{c}
+		}
+		creds = credentials.NewTLS(cfg)
+	}
+	conn, err := grpc.NewClient(*addr, grpc.WithTransportCredentials(creds))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+
+	if *health != "" {
+		hc := healthpb.NewHealthClient(conn)
+		for _, name := range strings.Split(*health, ",") {
+			if name == "<empty>" {
+				name = ""
+			}
+			r, err := hc.Check(ctx, &healthpb.HealthCheckRequest{Service: name})
+			if err != nil {
+				emit("HEALTH %q check-error %s", name, status.Code(err))
+			} else {
+				emit("HEALTH %q check %s", name, r.Status)
+			}
+			if *healthWatch {
+				wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
+				w, err := hc.Watch(wctx, &healthpb.HealthCheckRequest{Service: name})
+				if err == nil {
+					var r *healthpb.HealthCheckResponse
+					r, err = w.Recv()
+					if err == nil {
+						emit("HEALTH %q watch %s", name, r.Status)
+					}
+				}
+				if err != nil {
+					emit("HEALTH %q watch-error %s", name, status.Code(err))
+				}
+				wcancel()
+			}
+		}
+		return
+	}
+
+	client := pb.NewLogServiceClient(conn)
+	if *nonce != 0 {
+		r, err := client.HealthCheck(ctx, &pb.NonceMessage{Nonce: int32(*nonce)})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "HealthCheck:", err)
+			os.Exit(1)
+		}
+		emit("HEALTHCHECK %d %d", *nonce, r.Retval)
+	}
+
+	var wg sync.WaitGroup
+	run := func(kind string, recv func() (any, error), label string) {
+		defer wg.Done()
+		if *stall > 0 {
+			time.Sleep(*stall)
+		}
+		n := 0
+		for {
+			m, err := recv()
+			if err != nil {
+				code := status.Code(err)
+				if err.Error() == "EOF" {
+					emit("END %s OK %d", kind, n)
+				} else {
+					emit("END %s %s %d", kind, code, n)
+				}
+				return
+			}
+			n++
+			b, _ := json.Marshal(m)
+			emit("%s %s", label, b)
+		}
+	}
+	if !*skipAlerts {
+		s, err := client.WatchAlerts(ctx, &pb.RequestMessage{Filter: *alerts})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "WatchAlerts:", err)
+			os.Exit(1)
+		}
+		wg.Add(1)
+		go run("alerts", func() (any, error) { return s.Recv() }, "ALERT")
+	}
+	if !*skipLogs {
+		s, err := client.WatchLogs(ctx, &pb.RequestMessage{Filter: *logs})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "WatchLogs:", err)
+			os.Exit(1)
+		}
+		wg.Add(1)
+		go run("logs", func() (any, error) { return s.Recv() }, "LOG")
+	}
+	if !*skipMessages {
+		s, err := client.WatchMessages(ctx, &pb.RequestMessage{Filter: *messages})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "WatchMessages:", err)
+			os.Exit(1)
+		}
+		wg.Add(1)
+		go run("messages", func() (any, error) { return s.Recv() }, "MESSAGE")
+	}
+	emit("STREAMS-OPEN")
+	wg.Wait()
+}
