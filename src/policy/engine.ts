@@ -1,0 +1,250 @@
+// The KubeArmor policy stage: matches each event against the policies that select its container
+// (or the host), turns matched events into alerts (kubearmor-compat.md §3.2–3.6, §4.7–4.12) and
+// throttles alerts per container. Decisions (see docs/policies.md for the full table):
+//   Allow match, Result Passed           → stays a log
+//   Audit match, Result Passed           → Action Audit, Enforcer "eBPF Monitor"
+//   Block match                          → Action Block with the enforcer that stopped it
+//                                          (KillOnAttempt | BPFLSM | CgroupSockAddr), or
+//                                          "Audit (Block)" / "eBPF Monitor" when audited or not stopped
+//   allow-list, no allowing rule         → PolicyName DefaultPosture, Action Audit | Block | Audit (Block)
+//   syscalls rule                        → Action Audit, Enforcer "eBPF Monitor" (File events of
+//                                          audited syscalls also yield an Operation Syscall alert)
+import type { AgentConfig, Posture } from '../config';
+import type { AgentEvent, KubeArmorEvent } from '../events/types';
+import type { AgentMetrics } from '../metrics/metrics';
+import type { EventStage } from '../pipeline/sink';
+import { compile, ruleInfo, type CompileResult, type CompiledRuleInfo, type ContainerSpec, type PostureSet } from './compile';
+import { matchEvent, matchSyscallRule, RuleIndex, type Verdict } from './matcher';
+import { parseLabels, rulesFor, type HostIdentity, type Identity } from './rules';
+import type { PolicyStore } from './store';
+import { AUDITED_SYSCALLS } from './tables';
+import { AlertThrottle } from './throttle';
+import type { MatchRule, RuleCategory } from './types';
+
+export interface PolicyEngineOptions {
+  store: PolicyStore;
+  config: AgentConfig;
+  metrics: AgentMetrics;
+  hostName: string;
+  hostLabels: Record<string, string>;
+  /** Namespace annotations (kubearmor-*-posture, kubearmor-policy), from the pod watcher. */
+  namespaceAnnotations?: (ns: string) => Record<string, string> | undefined;
+  /** A blocking enforcer is running (false → audited mode everywhere). */
+  enforcerCanBlock: boolean;
+  /** The BPF-LSM enforcer is active (its denials report Enforcer "BPFLSM"). */
+  lsmActive: boolean;
+  /** Clock for throttling, ms (default Date.now). */
+  now?: () => number;
+}
+
+const MATCHABLE_RESULTS = new Set(['Passed', 'Operation not permitted', 'Permission denied']);
+const CATEGORY: Record<string, RuleCategory | undefined> = {
+  Process: 'process', File: 'file', Network: 'network', Capabilities: 'capabilities', Syscall: 'syscall',
+};
+
+export class PolicyEngine implements EventStage {
+  readonly name = 'kubearmor-policy';
+  private readonly opts: PolicyEngineOptions;
+  private readonly host: HostIdentity;
+  private readonly throttle: AlertThrottle;
+  private generation = -1;
+  private readonly indexes = new Map<string, RuleIndex>();
+  private kernelTable: readonly CompiledRuleInfo[] = [];
+
+  constructor(opts: PolicyEngineOptions) {
+    this.opts = opts;
+    this.host = { hostName: opts.hostName, labels: opts.hostLabels };
+    this.throttle = new AlertThrottle(opts.config.maxAlertPerSec, opts.config.throttleSec, opts.now ?? Date.now);
+  }
+
+  /** Compile the current policy set for these containers (and the host) for the kernel; the
+   *  returned ruleTable is what extras.kernelRuleId of later events refers to. */
+  compile(containers: readonly ContainerSpec[]): CompileResult {
+    const r = compile(this.opts.store.snapshot.policies, containers, this.host, {
+      postureFor: (ns) => this.postures(ns),
+      audited: (ns) => this.audited(ns),
+    });
+    this.kernelTable = r.ruleTable;
+    return r;
+  }
+
+  /** Default postures of a container namespace (undefined = the host). */
+  postures(ns: string | undefined): PostureSet {
+    const c = this.opts.config;
+    if (ns === undefined) return { file: c.hostDefaultFilePosture, network: c.hostDefaultNetworkPosture, capabilities: c.hostDefaultCapabilitiesPosture };
+    const a = this.annotations(ns);
+    const pick = (k: string, d: Posture): Posture => (a?.[k] === 'audit' || a?.[k] === 'block' ? (a[k] as Posture) : d);
+    return {
+      file: pick('kubearmor-file-posture', c.defaultFilePosture),
+      network: pick('kubearmor-network-posture', c.defaultNetworkPosture),
+      capabilities: pick('kubearmor-capabilities-posture', c.defaultCapabilitiesPosture),
+    };
+  }
+
+  /** Audited mode: no blocking enforcer, enforcer=audit, namespace kube-system, or the
+   *  namespace annotation kubearmor-policy: audited. */
+  audited(ns: string | undefined): boolean {
+    if (!this.opts.enforcerCanBlock || this.opts.config.enforcer === 'audit') return true;
+    if (ns === undefined) return false;
+    if (ns === 'kube-system') return true;
+    return this.annotations(ns)?.['kubearmor-policy'] === 'audited';
+  }
+
+  private annotations(ns: string): Record<string, string> | undefined {
+    try {
+      return this.opts.namespaceAnnotations?.(ns);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private index(ev: AgentEvent, host: boolean): RuleIndex {
+    const snap = this.opts.store.snapshot;
+    if (snap.generation !== this.generation) {
+      this.indexes.clear();
+      this.generation = snap.generation;
+    }
+    const k = host ? '\u0001host' : `${ev.ka.NamespaceName ?? ''}\u0000${ev.ka.Labels ?? ''}\u0000${ev.ka.ContainerName ?? ''}`;
+    let ix = this.indexes.get(k);
+    if (!ix) {
+      const id: Identity = host
+        ? { host: true, namespace: '', labels: {}, containerName: '' }
+        : { host: false, namespace: ev.ka.NamespaceName ?? '', labels: parseLabels(ev.ka.Labels), containerName: ev.ka.ContainerName ?? '' };
+      ix = new RuleIndex(rulesFor(snap.policies, snap.rules, id, this.host));
+      if (this.indexes.size > 4096) this.indexes.clear();
+      this.indexes.set(k, ix);
+    }
+    return ix;
+  }
+
+  process(batch: AgentEvent[]): AgentEvent[] {
+    const out: AgentEvent[] = [];
+    for (const ev of batch) {
+      try {
+        this.one(ev, out);
+      } catch {
+        out.push(ev);
+      }
+    }
+    return out;
+  }
+
+  private one(ev: AgentEvent, out: AgentEvent[]): void {
+    const t = ev.ka.Type;
+    if (t !== 'ContainerLog' && t !== 'HostLog') { out.push(ev); return; }
+    if (!MATCHABLE_RESULTS.has(ev.ka.Result)) { out.push(ev); return; }
+    const host = t === 'HostLog' || !ev.ka.ContainerID;
+    const ns = host ? undefined : ev.ka.NamespaceName ?? '';
+    if (ns !== undefined && this.annotations(ns)?.['kubearmor-policy'] === 'disabled') { out.push(ev); return; }
+    const cat = CATEGORY[ev.ka.Operation];
+    if (!cat) { out.push(ev); return; }
+    const ix = this.index(ev, host);
+    if (ix.size === 0) { out.push(ev); return; }
+
+    if (cat === 'syscall') {
+      const r = matchSyscallRule(ix, ev);
+      if (!r) { out.push(ev); return; }
+      const a = this.emit(this.alertFromRule(ev, r, 'Audit', 'eBPF Monitor', host));
+      if (a) out.push(a);
+      return;
+    }
+
+    let verdict: Verdict | undefined;
+    const kid = ev.extras?.kernelRuleId;
+    if (kid) {
+      const r = ruleInfo(this.kernelTable, kid);
+      if (r && r.category === cat) verdict = { kind: 'rule', rule: r };
+    }
+    verdict ??= matchEvent(ix, ev);
+    const alert = this.render(ev, verdict, cat, host, ns);
+    if (alert) {
+      const a = this.emit(alert);
+      if (a) out.push(a);
+    } else out.push(ev);
+
+    if (cat === 'file' && ix.syscalls.length) {
+      const sc = ev.extras?.syscall?.toLowerCase();
+      const name = sc ?? /syscall=SYS_([A-Z0-9_]+)/.exec(ev.ka.Data ?? '')?.[1]?.toLowerCase();
+      if (name && AUDITED_SYSCALLS.has(name)) {
+        const r = matchSyscallRule(ix, ev);
+        if (r) {
+          const dup: AgentEvent = { ...ev, ka: { ...ev.ka, Operation: 'Syscall' } };
+          const a = this.emit(this.alertFromRule(dup, r, 'Audit', 'eBPF Monitor', host));
+          if (a) out.push(a);
+        }
+      }
+    }
+  }
+
+  /** Throttle and count one alert; returns the event to deliver (the alert, a SystemEvent
+   *  notice, or undefined when dropped). */
+  private emit(alert: AgentEvent): AgentEvent | undefined {
+    if (this.opts.config.alertThrottling) {
+      const d = this.throttle.check(alert.extras?.pidNs ?? 0, alert.extras?.mntNs ?? 0);
+      if (d !== 'pass') {
+        this.opts.metrics.dropped('pipeline', 'alert_throttled', 1);
+        if (d === 'drop') return undefined;
+        const ka = alert.ka;
+        const notice: KubeArmorEvent = {
+          Timestamp: ka.Timestamp, UpdatedTime: ka.UpdatedTime, ClusterName: ka.ClusterName, HostName: ka.HostName,
+          HostPPID: ka.HostPPID, HostPID: ka.HostPID, PPID: ka.PPID, PID: ka.PID, UID: ka.UID,
+          Type: 'SystemEvent', Operation: 'AlertThreshold', Result: '',
+          MaxAlertsPerSec: this.opts.config.maxAlertPerSec, DroppingAlertsInterval: this.opts.config.throttleSec,
+        };
+        for (const k of ['NamespaceName', 'PodName', 'Labels', 'Owner', 'ContainerID', 'ContainerName', 'ContainerImage', 'NodeID'] as const) {
+          if (ka[k] !== undefined) (notice as unknown as Record<string, unknown>)[k] = ka[k];
+        }
+        this.opts.metrics.alert('AlertThreshold', '', '', 'AlertThreshold', ka.NamespaceName ?? '');
+        return { ...alert, ka: notice };
+      }
+    }
+    const k = alert.ka;
+    this.opts.metrics.alert(k.PolicyName ?? '', k.Severity ?? '', k.Action ?? '', k.Operation, k.NamespaceName ?? '');
+    return alert;
+  }
+
+  private blockedBy(ev: AgentEvent): string | undefined {
+    if (ev.extras?.killed) return 'KillOnAttempt';
+    if (ev.ka.Result === 'Passed') return undefined;
+    if (this.opts.lsmActive) return 'BPFLSM';
+    if (ev.ka.Operation === 'Network') return 'CgroupSockAddr';
+    return 'eBPF Monitor';
+  }
+
+  private render(ev: AgentEvent, v: Verdict, cat: RuleCategory, host: boolean, ns: string | undefined): AgentEvent | undefined {
+    const passed = ev.ka.Result === 'Passed';
+    if (v.kind === 'none') return undefined;
+    const audited = this.audited(ns);
+    if (v.kind === 'rule') {
+      const r = v.rule;
+      if (r.action === 'Allow') return undefined;
+      if (r.action === 'Audit') return passed ? this.alertFromRule(ev, r, 'Audit', 'eBPF Monitor', host) : undefined;
+      const by = audited ? undefined : this.blockedBy(ev);
+      return by ? this.alertFromRule(ev, r, 'Block', by, host) : this.alertFromRule(ev, r, 'Audit (Block)', 'eBPF Monitor', host);
+    }
+    const ps = this.postures(ns);
+    const posture = cat === 'network' ? ps.network : cat === 'capabilities' ? ps.capabilities : ps.file;
+    if (posture === 'audit') return passed ? this.defaultPosture(ev, 'Audit', 'eBPF Monitor', host) : undefined;
+    const by = audited ? undefined : this.blockedBy(ev);
+    return by ? this.defaultPosture(ev, 'Block', by, host) : this.defaultPosture(ev, 'Audit (Block)', 'eBPF Monitor', host);
+  }
+
+  private alertFromRule(ev: AgentEvent, r: MatchRule, action: string, enforcer: string, host: boolean): AgentEvent {
+    const ka: KubeArmorEvent = { ...ev.ka, Type: host ? 'MatchedHostPolicy' : 'MatchedPolicy', PolicyName: r.policyName };
+    delete ka.Severity; delete ka.Tags; delete ka.ATags; delete ka.Message;
+    if (r.severity > 0) ka.Severity = String(r.severity);
+    if (r.tags.length) { ka.Tags = r.tags.join(','); ka.ATags = [...r.tags]; }
+    if (r.message) ka.Message = r.message;
+    ka.Action = action;
+    ka.Enforcer = enforcer;
+    return { ...ev, ka };
+  }
+
+  private defaultPosture(ev: AgentEvent, action: string, enforcer: string, host: boolean): AgentEvent {
+    const ka: KubeArmorEvent = { ...ev.ka, Type: host ? 'MatchedHostPolicy' : 'MatchedPolicy', PolicyName: 'DefaultPosture' };
+    delete ka.Severity; delete ka.Tags; delete ka.ATags; delete ka.Message;
+    ka.Action = action;
+    ka.Enforcer = enforcer;
+    return { ...ev, ka };
+  }
+}
