@@ -18,8 +18,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	pb "github.com/kubearmor/KubeArmor/protobuf"
@@ -51,6 +53,8 @@ func main() {
 	skipLogs := flag.Bool("no-logs", false, "do not call WatchLogs")
 	skipMessages := flag.Bool("no-messages", true, "do not call WatchMessages")
 	stall := flag.Duration("stall", 0, "open the streams, then wait this long before the first Recv")
+	stallSignal := flag.Bool("stall-until-usr1", false, "open the streams, then wait for SIGUSR1 before the first Recv")
+	window := flag.Int("window", 0, "initial stream and connection flow-control window in bytes (0 = grpc-go default with BDP estimation)")
 	health := flag.String("health", "", "comma-separated grpc.health.v1 service names to Check (\"<empty>\" = \"\")")
 	healthWatch := flag.Bool("health-watch", false, "also Watch each health service (first response)")
 	caFile := flag.String("tls-ca", "", "server CA (enables TLS)")
@@ -80,7 +84,11 @@ func main() {
 		}
 		creds = credentials.NewTLS(cfg)
 	}
-	conn, err := grpc.NewClient(*addr, grpc.WithTransportCredentials(creds))
+	dialOpts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
+	if *window > 0 {
+		dialOpts = append(dialOpts, grpc.WithInitialWindowSize(int32(*window)), grpc.WithInitialConnWindowSize(int32(*window)))
+	}
+	conn, err := grpc.NewClient(*addr, dialOpts...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -131,11 +139,24 @@ func main() {
 	}
 
 	var wg sync.WaitGroup
+	release := make(chan struct{})
+	if *stallSignal {
+		usr1 := make(chan os.Signal, 1)
+		signal.Notify(usr1, syscall.SIGUSR1)
+		go func() {
+			<-usr1
+			emit("RELEASED")
+			close(release)
+		}()
+	} else {
+		close(release)
+	}
 	run := func(kind string, recv func() (any, error), label string) {
 		defer wg.Done()
 		if *stall > 0 {
 			time.Sleep(*stall)
 		}
+		<-release
 		n := 0
 		for {
 			m, err := recv()
