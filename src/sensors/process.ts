@@ -1,0 +1,48 @@
+// Process records (bpf/process.bpf.c): exec → a KubeArmor "Process" event; fork and exit only
+// maintain the process tree (KubeArmor emits no event for them).
+//   execve:   Resource "<path> <argv[1..]>", Data "syscall=SYS_EXECVE"
+//   execveat: Data "syscall=SYS_EXECVEAT fd=<dirfd> flag=<AT_* flags or 0>"
+//   Source = the parent's exec path (logUpdate.go BuildLogBase for SysExecve/SysExecveAt).
+import type { ExecRecord, ExitRecord, ForkRecord } from '../events/record';
+import { execAtFlagsString } from '../format/at-flags';
+import { syscallName, syscallNumber } from '../format/syscalls';
+import { absolutePath, isInt, type HandlerContext, type HandlerResult } from './common';
+
+/** "path arg1 arg2" (argv[0] replaced by the path). */
+export function execResource(execPath: string, args: readonly string[]): string {
+  return args.length > 1 ? `${execPath} ${args.slice(1).join(' ')}` : execPath;
+}
+
+export function handleExec(rec: ExecRecord, ctx: HandlerContext): HandlerResult {
+  if (typeof rec.path !== 'string' || !Array.isArray(rec.args) || !isInt(rec.ret)) return 'exec_fields';
+  const args = rec.args;
+  const cwd = rec.cwd || ctx.node?.cwd || '';
+  const execPath = absolutePath(rec.path, cwd);
+  if (rec.ret >= 0) {
+    ctx.node = ctx.tree.onExec(rec.tgid, execPath, args, rec.cwd, rec.tty, rec.comm);
+  }
+  const nr = syscallNumber(rec.syscall === 'execveat' ? 'execveat' : 'execve') ?? 59;
+  let data = `syscall=${syscallName(nr)}`;
+  if (rec.syscall === 'execveat') data += ` fd=${rec.fd} flag=${execAtFlagsString(rec.atFlags)}`;
+  return {
+    operation: 'Process',
+    resource: execResource(execPath, args),
+    data,
+    ret: rec.ret,
+    syscall: rec.syscall,
+    cwd: rec.cwd || undefined,
+    sourceIsParent: true,
+    extras: { args: [...args], path: execPath },
+  };
+}
+
+export function handleFork(rec: ForkRecord, ctx: HandlerContext): HandlerResult {
+  if (!isInt(rec.childTgid) || rec.childTgid <= 0) return 'fork_fields';
+  ctx.tree.onFork(rec.tgid, rec.childTgid, rec.childNsTgid, rec.nsTgid);
+  return null;
+}
+
+export function handleExit(rec: ExitRecord, ctx: HandlerContext): HandlerResult {
+  ctx.tree.onExit(rec.tgid);
+  return null;
+}
