@@ -1,0 +1,112 @@
+# Helpers shared by the default rules. Input document: docs/rego.md (input.version 1).
+package otelarmor.lib
+
+# O_ACCMODE = 3 (O_WRONLY 1, O_RDWR 2); O_CREAT = 0o100 = 64; O_TRUNC = 0o1000 = 512.
+open_syscalls := {"open", "openat", "openat2", "creat"}
+
+unlink_syscalls := {"unlink", "unlinkat", "rmdir"}
+
+exec_syscalls := {"execve", "execveat", "sched_process_exec"}
+
+shells := {"sh", "bash", "zsh", "dash", "ash", "ksh", "mksh", "pdksh", "csh", "tcsh", "fish", "busybox"}
+
+in_container(e) if object.get(e, "ContainerID", "") != ""
+
+basename(p) := b if {
+	parts := split(p, "/")
+	b := parts[count(parts) - 1]
+}
+
+# The process the event belongs to (for exec events: the new image).
+proc(e) := object.get(e, "ProcessName", "")
+
+proc_base(e) := basename(proc(e))
+
+parent(e) := object.get(e, "ParentProcessName", "")
+
+# Absolute path of a file or exec event.
+path(e) := object.get(e.extras, "path", object.get(e, "Resource", ""))
+
+flags(e) := object.get(e.extras, "openFlags", 0)
+
+is_open(e) if e.extras.syscall in open_syscalls
+
+is_exec(e) if {
+	e.Operation == "Process"
+	e.extras.syscall in exec_syscalls
+}
+
+# Opened for writing: write access mode, or creating, or truncating.
+open_for_write(e) if {
+	is_open(e)
+	bits.and(flags(e), 3) != 0
+}
+
+open_for_write(e) if {
+	is_open(e)
+	bits.and(flags(e), 576) != 0 # O_CREAT | O_TRUNC
+}
+
+open_read_only(e) if {
+	is_open(e)
+	bits.and(flags(e), 3) == 0
+	bits.and(flags(e), 576) == 0
+}
+
+is_unlink(e) if e.extras.syscall in unlink_syscalls
+
+# Written, created, truncated or removed.
+modified(e) if open_for_write(e)
+
+modified(e) if is_unlink(e)
+
+truncated(e) if {
+	is_open(e)
+	bits.and(flags(e), 512) != 0
+}
+
+args(e) := object.get(e.extras, "args", [])
+
+# argv[0] may name a multi-call binary's applet (modprobe → kmod): match on both names.
+exec_names(e) := {basename(path(e)), basename(argv0(e))}
+
+argv0(e) := a if {
+	a := args(e)[0]
+} else := ""
+
+cmdline(e) := concat(" ", args(e))
+
+shell_config_names := {
+	".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".profile",
+	".zshrc", ".zshenv", ".zprofile", ".zlogin", ".zlogout",
+	".kshrc", ".mkshrc", ".cshrc", ".tcshrc", ".login", ".logout",
+}
+
+shell_config_paths := {
+	"/etc/profile", "/etc/bash.bashrc", "/etc/bashrc", "/etc/bash.bash_logout",
+	"/etc/zshrc", "/etc/zsh/zshrc", "/etc/zprofile", "/etc/zsh/zprofile", "/etc/zshenv", "/etc/zsh/zshenv",
+	"/etc/zlogin", "/etc/zsh/zlogin", "/etc/csh.cshrc", "/etc/csh.login", "/etc/environment",
+}
+
+shell_config_file(p) if basename(p) in shell_config_names
+
+shell_config_file(p) if p in shell_config_paths
+
+shell_config_file(p) if startswith(p, "/etc/profile.d/")
+
+cron_file(p) if p == "/etc/crontab"
+
+cron_file(p) if regex.match(`^/etc/cron\.(d|hourly|daily|weekly|monthly)/`, p)
+
+cron_file(p) if startswith(p, "/var/spool/cron/")
+
+account_files := {"/etc/passwd", "/etc/shadow", "/etc/group", "/etc/gshadow", "/etc/sudoers"}
+
+account_file(p) if p in account_files
+
+account_file(p) if startswith(p, "/etc/sudoers.d/")
+
+package_managers := {
+	"apt", "apt-get", "aptitude", "dpkg", "yum", "dnf", "microdnf", "rpm",
+	"apk", "zypper", "pacman", "pip", "pip3", "gem", "conda",
+}

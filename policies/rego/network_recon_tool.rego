@@ -1,0 +1,18 @@
+# METADATA
+# title: Network scanner run
+# description: A network scanner (nmap, masscan, zmap, nping, hping3) was executed.
+# custom:
+#   severity: 5
+#   operations: [Process]
+#   mitre: [T1046]
+#   tags: [MITRE, MITRE_TA0007_discovery]
+package otelarmor.rules.network_recon_tool
+
+import data.otelarmor.lib
+
+alerts contains {"i": i, "message": concat("", ["Network scanner run: ", lib.cmdline(e)])} if {
+	some i, e in input.events
+	lib.is_exec(e)
+	some n in lib.exec_names(e)
+	n in {"nmap", "masscan", "zmap", "nping", "hping3"}
+}
