@@ -6,6 +6,8 @@
 //    "docker-<id>.scope" or "/docker/<id>", Podman "libpod-<id>.scope" (plus "libpod-conmon-<id>.scope"
 //    for its monitor process, which is not the container).
 
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+
 const HEX64 = /^[0-9a-f]{64}$/;
 
 /** "containerd://<64hex>" (any scheme) → "<64hex>"; undefined when the value carries no such id. */
@@ -40,4 +42,28 @@ export function imageWithDigest(image: string | undefined, imageID: string | und
   const m = /sha256:[0-9a-f]{64}/.exec(imageID ?? '');
   if (!m) return img;
   return img === '' ? m[0] : `${img}@${m[0]}`;
+}
+
+export interface ContainerNamespaces { pidNs: number; mntNs: number }
+
+/**
+ * Scans <procRoot>/<pid>/cgroup (hostPID: the host's processes) and returns, for every container
+ * found, the inode numbers of the pid and mnt namespaces of one of its processes (/proc/<pid>/ns/*
+ * are symlinks "pid:[<inode>]"; stat() follows them to the nsfs inode) — the {pid_ns, mnt_ns} key
+ * the kernel visibility map uses (§3.11). Processes that vanish mid-scan are skipped.
+ */
+export function scanContainerNamespaces(procRoot = '/proc'): Map<string, ContainerNamespaces> {
+  const out = new Map<string, ContainerNamespaces>();
+  let pids: string[];
+  try { pids = readdirSync(procRoot).filter((d) => /^\d+$/.test(d)); } catch { return out; }
+  for (const pid of pids) {
+    try {
+      const cg = readFileSync(`${procRoot}/${pid}/cgroup`, 'utf8');
+      let id: string | undefined;
+      for (const line of cg.split('\n')) if ((id = containerIdFromCgroupPath(line.slice(line.lastIndexOf(':') + 1)))) break;
+      if (!id || out.has(id)) continue;
+      out.set(id, { pidNs: statSync(`${procRoot}/${pid}/ns/pid`).ino, mntNs: statSync(`${procRoot}/${pid}/ns/mnt`).ino });
+    } catch { /* process exited or not readable */ }
+  }
+  return out;
 }

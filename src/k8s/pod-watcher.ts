@@ -19,6 +19,7 @@ import {
 } from './annotations';
 import { CRD_NAMES, KUBEARMOR_GROUP, KUBEARMOR_VERSION, POLICY_KINDS, validatePolicyObject, type PolicyKind } from './crd-schema';
 import { podEntries, type PodLike } from './pod-meta';
+import { scanContainerNamespaces, type ContainerNamespaces } from './container-id';
 import type { PodMeta, PodMetadataSource } from './types';
 
 export type WatcherConfig = Pick<AgentConfig,
@@ -40,6 +41,8 @@ export interface PodWatcherOptions {
   /** Post Warning Events for invalid policies/annotations (default true). */
   postEvents?: boolean;
   log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+  /** Where to find the host's processes to resolve container → {pidNs, mntNs} (default /proc; null = never). */
+  procRoot?: string | null;
 }
 
 export interface PodChange {
@@ -50,7 +53,11 @@ export interface PodChange {
   containerIds: string[];
 }
 
-/** Kernel visibility target. Host: containerId "" with pidNs = mntNs = 0 (KubeArmor's host key {0,0}). */
+/**
+ * Kernel visibility target. Host: containerId "" with pidNs = mntNs = 0 (KubeArmor's host key {0,0}).
+ * Containers: pidNs/mntNs are the nsfs inodes of one of its processes, found by scanning procRoot;
+ * absent when no process of the container was found (the enrichment then keys by container id).
+ */
 export interface VisibilityTarget { pidNs?: number; mntNs?: number; containerId: string; categories: VisibilityCategory[] }
 
 export interface PolicyRejection { kind: string; name: string; namespace?: string; reason: string }
@@ -89,6 +96,7 @@ export class PodWatcher implements PodMetadataSource {
   private readonly problemCbs: ((p: Problem) => void)[] = [];
   private readonly informers: K8s.ListWatch<K8s.KubernetesObject>[] = [];
   private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private nsScan?: { at: number; map: Map<string, ContainerNamespaces> };
   private kc?: K8s.KubeConfig;
   private core?: K8s.CoreV1Api;
   private stopped = false;
@@ -299,8 +307,19 @@ export class PodWatcher implements PodMetadataSource {
     const key = v.value.join(',');
     if (this.lastVisibility.get(id) === key) return;
     this.lastVisibility.set(id, key);
-    const t: VisibilityTarget = { containerId: id, categories: v.value };
+    const ns = this.namespacesOf(id);
+    const t: VisibilityTarget = ns ? { pidNs: ns.pidNs, mntNs: ns.mntNs, containerId: id, categories: v.value } : { containerId: id, categories: v.value };
     for (const cb of this.visCbs) this.safe('onVisibilityChange', () => cb(t));
+  }
+
+  /** {pidNs, mntNs} of a container from a /proc scan, rescanned when the id is missing and the scan is older than 250 ms. */
+  namespacesOf(id: string): ContainerNamespaces | undefined {
+    if (this.opts.procRoot === null) return undefined;
+    const now = Date.now();
+    if (!this.nsScan || (!this.nsScan.map.has(id) && now - this.nsScan.at > 250)) {
+      this.nsScan = { at: now, map: scanContainerNamespaces(this.opts.procRoot ?? '/proc') };
+    }
+    return this.nsScan.map.get(id);
   }
 
   /** Resolves every annotation of the namespace (and pod) and reports each invalid value once. */

@@ -1,5 +1,8 @@
 // PodWatcher against test/fakes/fake-kube-apiserver.ts, a FAKE Kubernetes API server (no cluster here).
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { FakeKubeApiServer } from '../../fakes/fake-kube-apiserver';
 import { PodWatcher, type PodChange, type VisibilityTarget } from '../../../src/k8s/pod-watcher';
 import type { Problem } from '../../../src/k8s/annotations';
@@ -53,6 +56,14 @@ describe('k8s PodWatcher (against the FAKE kube-apiserver)', function () {
   const policies: { source: string; names: string[] }[] = [];
   const logs: string[] = [];
   const lastObjects = new Map<string, unknown[]>();
+  // A proc tree in which pid 4242 belongs to the web container (cgroup path as containerd's systemd
+  // driver writes it); its ns/pid and ns/mnt are regular files here, so their inodes stand in for nsfs inodes.
+  const procRoot = mkdtempSync(path.join(tmpdir(), 'otelarmor-proc-'));
+  mkdirSync(path.join(procRoot, '4242', 'ns'), { recursive: true });
+  writeFileSync(path.join(procRoot, '4242', 'cgroup'), `0::/kubepods.slice/kubepods-pod1b2c3d4e_5f60.slice/cri-containerd-${ids.web}.scope\n`);
+  writeFileSync(path.join(procRoot, '4242', 'ns', 'pid'), '');
+  writeFileSync(path.join(procRoot, '4242', 'ns', 'mnt'), '');
+  const webNs = { pidNs: statSync(path.join(procRoot, '4242', 'ns', 'pid')).ino, mntNs: statSync(path.join(procRoot, '4242', 'ns', 'mnt')).ino };
 
   before(async () => {
     fake = await FakeKubeApiServer.start();
@@ -62,7 +73,7 @@ describe('k8s PodWatcher (against the FAKE kube-apiserver)', function () {
     fake.upsert('nodes', { metadata: { name: 'node-2' } });
     for (const p of [webPod, dbPod, legacyPod, reportPod, farPod]) fake.upsert('pods', p);
     fake.upsert('kubearmorpolicies', blockShadow);
-    w = new PodWatcher({ nodeName: 'node-1', config: defaultConfig(), server: fake.url, retryMs: 50, log: (l, m) => logs.push(`${l}: ${m}`) });
+    w = new PodWatcher({ nodeName: 'node-1', config: defaultConfig(), server: fake.url, retryMs: 50, procRoot, log: (l, m) => logs.push(`${l}: ${m}`) });
     w.onChange((c) => changes.push(c));
     w.onVisibilityChange((t) => vis.push(t));
     w.onProblem((p) => problems.push(p));
@@ -78,6 +89,7 @@ describe('k8s PodWatcher (against the FAKE kube-apiserver)', function () {
   after(async () => {
     await w?.stop();
     await fake?.close();
+    rmSync(procRoot, { recursive: true, force: true });
   });
 
   it('lists pods of this node only, with the node field selector', async () => {
@@ -114,7 +126,7 @@ describe('k8s PodWatcher (against the FAKE kube-apiserver)', function () {
 
   it('announced the initial visibility of every container and of the host', () => {
     const last = (id: string) => vis.filter((t) => t.containerId === id).at(-1);
-    assert.deepEqual(last(ids.web), { containerId: ids.web, categories: ['process', 'file'] });
+    assert.deepEqual(last(ids.web), { ...webNs, containerId: ids.web, categories: ['process', 'file'] });
     assert.deepEqual(last(ids.legacy), { containerId: ids.legacy, categories: ['process'] });
     assert.deepEqual(last(ids.report), { containerId: ids.report, categories: ['process', 'file', 'network', 'capabilities'] });
     assert.deepEqual(last(''), { pidNs: 0, mntNs: 0, containerId: '', categories: ['process'] });
@@ -165,7 +177,7 @@ describe('k8s PodWatcher (against the FAKE kube-apiserver)', function () {
     p.metadata.annotations['kubearmor-visibility'] = 'process,network,capabilities';
     fake.upsert('pods', p);
     await waitFor('visibility', () => vis.length > before);
-    assert.deepEqual(vis.slice(before), [{ containerId: ids.web, categories: ['process', 'network', 'capabilities'] }]);
+    assert.deepEqual(vis.slice(before), [{ ...webNs, containerId: ids.web, categories: ['process', 'network', 'capabilities'] }]);
   });
 
   it('a node annotation change re-announces host visibility', async () => {
