@@ -76,3 +76,14 @@ int oa_nb_bind6(struct bpf_sock_addr *ctx)
 {
 	return netblock(ctx);
 }
+
+/* Start-up probe of the kill-on-attempt mode (src/enforcer/detect.ts): loading proves the
+ * verifier accepts bpf_send_signal in a raw tracepoint, attaching proves raw tracepoints work.
+ * task_rename is rare; the condition never holds (oa_enforce is 0..2) and signal 0 is a no-op. */
+SEC("raw_tp/task_rename")
+int oa_nb_probe_signal(void *ctx)
+{
+	if (rules__enforce_mode() == 0xffffffffU)
+		bpf_send_signal(0);
+	return 0;
+}
