@@ -206,5 +206,15 @@ export function agentEventFromKubeArmor(ka: KubeArmorEvent, observedNs: bigint):
     cgroupId: '',
   };
   if (ka.Operation === 'File' && ka.Resource?.startsWith('/')) extras.path = ka.Resource;
+  if (ka.Operation === 'Network' && ka.EventData) {
+    // KubeArmor network strings: "remoteip=A port=P protocol=TCP" or "sa_family=AF_INET sin_port=P sin_addr=A".
+    const d = ka.EventData;
+    const addr = d.Remoteip ?? d.Sin_addr ?? d.Sin6_addr;
+    const port = Number(d.Port ?? d.Sin_port ?? d.Sin6_port);
+    if (addr) {
+      extras.sockaddr = { family: d.Sa_family ?? (addr.includes(':') ? 'AF_INET6' : 'AF_INET'), addr };
+      if (Number.isInteger(port) && port > 0) extras.sockaddr.port = port;
+    }
+  }
   return { ka, timeNs, observedNs, extras };
 }
