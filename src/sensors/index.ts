@@ -11,6 +11,7 @@
 // `stats.podMetaUnresolved` (KubeArmor replays such events up to 10 times, 1 s apart). The pipeline
 // calls enrich([]) periodically so held events leave even when no records arrive.
 import * as fs from 'node:fs';
+import { BootClock } from '../events/clock';
 import { Op, RecordFlag, type KernelRecord } from '../events/record';
 import type { AgentEvent, EventExtras, EventType, KubeArmorEvent } from '../events/types';
 import type { PodMetadataSource } from '../k8s/types';
@@ -51,7 +52,7 @@ export interface EnricherOptions {
   passwdPath?: string;
   /** Host pid namespace inode; default from <procRoot>/1/ns/pid. */
   hostPidNs?: number;
-  /** CLOCK_BOOTTIME ns → unix ns. Default: src/events/clock.ts when present, else a monotonic offset. */
+  /** CLOCK_BOOTTIME ns → unix ns. Default: BootClock.sample() (src/events/clock.ts), else a monotonic offset. */
   bootToWallNs?: (bootNs: bigint) => bigint;
   now?: () => number;
   treeMaxSize?: number;
@@ -94,14 +95,11 @@ function monotonicBootToWall(): (bootNs: bigint) => bigint {
 
 function loadClock(): (bootNs: bigint) => bigint {
   try {
-    // src/events/clock.ts (kernel side) when it exists: exports bootNsToWallNs(bootNs).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const m = require('../events/clock') as { bootNsToWallNs?: (n: bigint) => bigint };
-    if (typeof m.bootNsToWallNs === 'function') return m.bootNsToWallNs;
+    const c = BootClock.sample(); // native: realtime and boottime read back to back
+    return (bootNs) => c.toUnixNs(bootNs);
   } catch {
-    /* not built yet */
+    return monotonicBootToWall(); // addon not built (unit tests, offline tools)
   }
-  return monotonicBootToWall();
 }
 
 class UserNames {
@@ -274,8 +272,11 @@ export class Enricher {
       mntNs: rec.mntNs,
       cgroupId: typeof rec.cgroupId === 'bigint' ? rec.cgroupId.toString() : String(rec.cgroupId ?? 0),
     };
-    if (rec.flags & RecordFlag.Matched) extras.kernelRuleId = rec.ruleId;
-    if (rec.flags & RecordFlag.Killed) extras.killed = true;
+    // FileRecord.flags (open/AT_* flags) shadows RecordHeader.flags in the decoded record, so for
+    // file records a match is known only from ruleId (0 = no rule) and the kill bit is not visible.
+    const hflags = rec.op === Op.File ? (rec.ruleId !== 0 ? RecordFlag.Matched : 0) : rec.flags;
+    if (hflags & RecordFlag.Matched) extras.kernelRuleId = rec.ruleId;
+    if (hflags & RecordFlag.Killed) extras.killed = true;
     const ev: AgentEvent = { ka, timeNs, observedNs: BigInt(Date.now()) * 1_000_000n, extras };
     if (att.containerId && o.pods) {
       if (!this.applyPod(ka, att.containerId)) {
