@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -62,6 +63,7 @@ func main() {
 	keyFile := flag.String("tls-key", "", "client key")
 	serverName := flag.String("tls-server-name", "", "TLS server name override")
 	timeout := flag.Duration("timeout", 60*time.Second, "overall deadline")
+	text := flag.Bool("text", false, "print karmor's text rendering instead of JSON (TEXT <line>)")
 	flag.Parse()
 
 	creds := insecure.NewCredentials()
@@ -171,6 +173,16 @@ func main() {
 			}
 			n++
 			b, _ := json.Marshal(m)
+			if *text {
+				kind := "Alert"
+				if label == "LOG" {
+					kind = "Log"
+				}
+				// One emit per event so that blocks of concurrent streams never interleave.
+				lines := strings.Split(strings.TrimSuffix(karmorText(b, kind), "\n"), "\n")
+				emit("TEXT %s", strings.Join(lines, "\nTEXT "))
+				continue
+			}
 			emit("%s %s", label, b)
 		}
 	}
@@ -203,4 +215,44 @@ func main() {
 	}
 	emit("STREAMS-OPEN")
 	wg.Wait()
+}
+
+// karmorText renders an event as `karmor logs` does in text mode (kubearmor-client
+// log/logClient.go WatchTelemetryHelper): JSON → map[string]interface{}, a header with
+// UpdatedTime, then the fixed keys and the remaining keys sorted, each as "%s: %v".
+func karmorText(arr []byte, t string) string {
+	var res map[string]interface{}
+	if err := json.Unmarshal(arr, &res); err != nil {
+		return ""
+	}
+	var str string
+	if tm, ok := res["UpdatedTime"]; ok {
+		updatedTime := strings.Replace(tm.(string), "T", " ", -1)
+		updatedTime = strings.Replace(updatedTime, "Z", "", -1)
+		str = fmt.Sprintf("== %s / %s ==\n", t, updatedTime)
+	} else {
+		str = fmt.Sprintf("== %s ==\n", t)
+	}
+	keys := []string{"UpdatedTime", "Timestamp", "ClusterName", "HostName", "NamespaceName", "PodName",
+		"Labels", "ContainerName", "ContainerID", "ContainerImage", "Type", "PolicyName", "Severity",
+		"Message", "Source", "Resource", "Operation", "Action", "Data", "Enforcer", "Result"}
+	fixed := map[string]bool{}
+	for _, k := range keys {
+		fixed[k] = true
+	}
+	var extra []string
+	for k := range res {
+		if !fixed[k] {
+			extra = append(extra, k)
+		}
+	}
+	sort.Strings(extra)
+	keys = append(keys, extra...)
+	for i := 2; i < len(keys); i++ {
+		k := keys[i]
+		if v, ok := res[k]; ok && v != "" {
+			str += fmt.Sprintf("%s: %v\n", k, v)
+		}
+	}
+	return str
 }
