@@ -11,6 +11,7 @@
 //                                          audited syscalls also yield an Operation Syscall alert)
 import type { AgentConfig, Posture } from '../config';
 import type { AgentEvent, KubeArmorEvent } from '../events/types';
+import type { KernelRuleSet } from '../kernel/rule-types';
 import type { AgentMetrics } from '../metrics/metrics';
 import type { EventStage } from '../pipeline/sink';
 import { compile, ruleInfo, type CompileResult, type CompiledRuleInfo, type ContainerSpec, type PostureSet } from './compile';
@@ -35,6 +36,9 @@ export interface PolicyEngineOptions {
   lsmActive: boolean;
   /** Clock for throttling, ms (default Date.now). */
   now?: () => number;
+  /** Called once per container first seen in an event (the kernel rules need a recompile:
+   *  compileForKernel()). */
+  onContainer?: (c: ContainerSpec) => void;
 }
 
 const MATCHABLE_RESULTS = new Set(['Passed', 'Operation not permitted', 'Permission denied']);
@@ -50,6 +54,7 @@ export class PolicyEngine implements EventStage {
   private generation = -1;
   private readonly indexes = new Map<string, RuleIndex>();
   private kernelTable: readonly CompiledRuleInfo[] = [];
+  private readonly containers = new Map<string, ContainerSpec>();
 
   constructor(opts: PolicyEngineOptions) {
     this.opts = opts;
@@ -66,6 +71,32 @@ export class PolicyEngine implements EventStage {
     });
     this.kernelTable = r.ruleTable;
     return r;
+  }
+
+  /** compile() for the containers seen so far (or given), returning the KernelRuleSet with the
+   *  rule table alongside (what src/kernel/rules.ts applies). */
+  compileForKernel(containers?: readonly ContainerSpec[]): KernelRuleSet & { ruleTable: CompiledRuleInfo[] } {
+    const r = this.compile(containers ?? [...this.containers.values()]);
+    return { ...r.set, ruleTable: r.ruleTable };
+  }
+
+  /** Containers seen in events (pidNs/mntNs with their identity). */
+  knownContainers(): ContainerSpec[] {
+    return [...this.containers.values()];
+  }
+
+  private track(ev: AgentEvent): void {
+    const pidNs = ev.extras?.pidNs ?? 0;
+    const mntNs = ev.extras?.mntNs ?? 0;
+    if (pidNs === 0 && mntNs === 0) return;
+    const k = `${pidNs}:${mntNs}`;
+    if (this.containers.has(k)) return;
+    if (this.containers.size >= 65536) return;
+    const c: ContainerSpec = {
+      pidNs, mntNs, namespace: ev.ka.NamespaceName ?? '', labels: parseLabels(ev.ka.Labels), containerName: ev.ka.ContainerName ?? '',
+    };
+    this.containers.set(k, c);
+    try { this.opts.onContainer?.(c); } catch { /* the callback must not break matching */ }
   }
 
   /** Default postures of a container namespace (undefined = the host). */
@@ -134,6 +165,7 @@ export class PolicyEngine implements EventStage {
     if (t !== 'ContainerLog' && t !== 'HostLog') { out.push(ev); return; }
     if (!MATCHABLE_RESULTS.has(ev.ka.Result)) { out.push(ev); return; }
     const host = t === 'HostLog' || !ev.ka.ContainerID;
+    if (!host) this.track(ev);
     const ns = host ? undefined : ev.ka.NamespaceName ?? '';
     if (ns !== undefined && this.annotations(ns)?.['kubearmor-policy'] === 'disabled') { out.push(ev); return; }
     const cat = CATEGORY[ev.ka.Operation];

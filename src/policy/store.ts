@@ -5,7 +5,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { dedupePolicies, loadPolicyPaths, policyKey, rawIdentity } from './load';
 import { buildRuleList } from './rules';
-import type { MatchRule, NormalizedPolicy, PolicyError } from './types';
+import { formatPolicyError, type MatchRule, type NormalizedPolicy, type PolicyError, type PolicyKind } from './types';
 import { validatePolicyObject } from './validate';
 
 export interface PolicySnapshot {
@@ -15,6 +15,14 @@ export interface PolicySnapshot {
   readonly policies: readonly NormalizedPolicy[];
   /** Flattened rules of `policies`, ids 1..n in canonical order. */
   readonly rules: readonly MatchRule[];
+}
+
+/** What load/reload/replaceSource report: `errors` formatted as `file:doc N: path: reason`. */
+export interface PolicyLoadReport {
+  errors: string[];
+  details: PolicyError[];
+  /** Policies in the set after the call. */
+  policies: number;
 }
 
 export class PolicyStore {
@@ -37,24 +45,35 @@ export class PolicyStore {
   }
 
   /** Set the file roots and load them. Returns the errors (also in lastErrors). */
-  load(paths: readonly string[]): PolicyError[] {
+  load(paths: readonly string[]): PolicyLoadReport {
     this.roots = [...paths];
     this.filePolicies = [];
     return this.reload();
   }
 
   /** Re-read the file roots (file change or SIGHUP). */
-  reload(): PolicyError[] {
+  reload(): PolicyLoadReport {
     const r = loadPolicyPaths(this.roots);
     const keep = keepPrevious(this.filePolicies, r.policies, r.rejected);
     this.filePolicies = [...r.policies, ...keep];
     this.lastErrors = r.errors;
     this.swap();
-    return this.lastErrors;
+    return this.report();
+  }
+
+  private report(): PolicyLoadReport {
+    return { errors: this.lastErrors.map(formatPolicyError), details: this.lastErrors, policies: this._snapshot.policies.length };
+  }
+
+  /** Loaded policies by kind (for the policies_loaded gauge). */
+  countsByKind(): Record<PolicyKind, number> {
+    const out: Record<PolicyKind, number> = { KubeArmorPolicy: 0, KubeArmorClusterPolicy: 0, KubeArmorHostPolicy: 0 };
+    for (const p of this._snapshot.policies) out[p.kind]++;
+    return out;
   }
 
   /** Replace every policy of a named source (e.g. "k8s") with these objects (CRD JSON). */
-  replaceSource(source: string, objects: readonly unknown[]): PolicyError[] {
+  replaceSource(source: string, objects: readonly unknown[]): PolicyLoadReport {
     const ok: NormalizedPolicy[] = [];
     const errors: PolicyError[] = [];
     const rejected: string[] = [];
@@ -70,11 +89,11 @@ export class PolicyStore {
     this.sources.set(source, [...d.policies, ...keep]);
     this.lastErrors = [...errors, ...d.errors];
     this.swap();
-    return this.lastErrors;
+    return this.report();
   }
 
   /** Watch the file roots; reload (debounced 200 ms) on change. */
-  watch(onReload?: (errors: PolicyError[]) => void): void {
+  watch(onReload?: (r: PolicyLoadReport) => void): void {
     this.unwatch();
     for (const r of this.roots) {
       try {
