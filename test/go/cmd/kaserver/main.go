@@ -31,13 +31,14 @@ func emit(format string, args ...any) {
 }
 
 type server struct {
-	fx         fixture
-	closeAfter bool
+	fx          fixture
+	closeAfter  bool
+	nonceOffset int32
 }
 
 func (s *server) HealthCheck(_ context.Context, n *pb.NonceMessage) (*pb.ReplyMessage, error) {
 	emit("HEALTHCHECK %d", n.Nonce)
-	return &pb.ReplyMessage{Retval: n.Nonce}, nil
+	return &pb.ReplyMessage{Retval: n.Nonce + s.nonceOffset}, nil
 }
 
 func (s *server) WatchMessages(r *pb.RequestMessage, st pb.LogService_WatchMessagesServer) error {
@@ -86,8 +87,9 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
 	file := flag.String("fixture", "", "JSON file {\"alerts\":[...],\"logs\":[...]}")
 	closeAfter := flag.Bool("close-after-send", false, "end each stream after replaying the fixture")
+	nonceOffset := flag.Int("nonce-offset", 0, "answer HealthCheck with nonce+offset (a broken server)")
 	flag.Parse()
-	s := &server{closeAfter: *closeAfter}
+	s := &server{closeAfter: *closeAfter, nonceOffset: int32(*nonceOffset)}
 	if *file != "" {
 		b, err := os.ReadFile(*file)
 		if err != nil {
