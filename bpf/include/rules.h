@@ -523,29 +523,39 @@ static __always_inline __u32 rules__verdict(struct oa_rules_scratch *s, __u32 ki
 	return v;
 }
 
-/* abs_path points to a NUL-terminated absolute path in BPF memory (per-CPU scratch);
+/* Both checks are global BPF functions: the verifier checks each once per program, whatever the
+ * caller's state, instead of once per distinct state reaching the call (which multiplied the
+ * sensors' verification cost). Arguments must be non-NULL pointers into BPF memory.
+ *
+ * abs_path points to a NUL-terminated absolute path in BPF memory (per-CPU scratch);
  * open_flags is the open(2) flags word or 0; rule_id receives the matched rule id or 0. */
-static __always_inline __u32 rules__check_path(__u32 kind, const char *abs_path, __u32 open_flags,
+__noinline __u32 rules__check_path(__u32 kind, const char *abs_path, __u32 open_flags,
 					       __u32 *rule_id)
 {
-	struct oa_rules_scratch *s = rules__scratch();
+	struct oa_rules_scratch *s;
 	struct oa_rule_hit hit = {};
 	int found;
 
+	if (!rule_id) /* global-function pointer arguments may be NULL to the verifier */
+		return 0;
 	*rule_id = 0;
-	if (!s)
+	s = rules__scratch();
+	if (!s || !abs_path)
 		return 0;
 	found = rules__find_path(s, kind, abs_path, &hit);
 	return rules__verdict(s, kind, found, &hit, open_flags, rule_id);
 }
 
-static __always_inline __u32 rules__check_num(__u32 kind, __u32 num, __u32 *rule_id)
+__noinline __u32 rules__check_num(__u32 kind, __u32 num, __u32 *rule_id)
 {
-	struct oa_rules_scratch *s = rules__scratch();
+	struct oa_rules_scratch *s;
 	struct oa_rule_hit hit = {};
 	int found;
 
+	if (!rule_id)
+		return 0;
 	*rule_id = 0;
+	s = rules__scratch();
 	if (!s)
 		return 0;
 	found = rules__find_num(s, kind, num, &hit);
