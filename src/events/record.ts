@@ -28,7 +28,12 @@ export const RecordFlag = {
 
 export interface RecordHeader {
   op: Op;
+  /** RecordFlag bits — except on FileRecord, whose `flags` is the syscall's flags word; use
+   *  `recordFlags` to read RecordFlag bits on every record. */
   flags: number;
+  /** RecordFlag bits (hdr.flags on the wire); always set by decodeBatch (optional only so that
+   *  hand-built records in tests need not carry it). */
+  recordFlags?: number;
   /** CLOCK_BOOTTIME nanoseconds (bpf_ktime_get_boot_ns). src/events/clock.ts turns it into wall time. */
   ktimeNs: bigint;
   /** Host-namespace thread-group id (process id) and thread id. */

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* File sensor: open family, unlink family, chown family, chmod family (x86_64 numbers).
+ * Enter stores the raw args per tid; exit emits one oa_file with the return value. A successful
+ * open reports the absolute path of the new fd's struct file and its inode owner; every other
+ * case reports the path argument as given plus the cwd when it is relative to AT_FDCWD. */
+#include "lib/path.h"
+#include "lib/args.h"
+
+#define NR_OPEN 2
+#define NR_OPENAT 257
+#define NR_OPENAT2 437
+#define NR_UNLINK 87
+#define NR_UNLINKAT 263
+#define NR_RMDIR 84
+#define NR_CHOWN 92
+#define NR_FCHOWN 93
+#define NR_LCHOWN 94
+#define NR_FCHOWNAT 260
+#define NR_CHMOD 90
+#define NR_FCHMOD 91
+#define NR_FCHMODAT 268
+
+static __always_inline int file__enter(struct trace_event_raw_sys_enter *ctx, int nargs)
+{
+	if (sensor__wanted(OA_VIS_FILE, OA_RK_FILE))
+		args__store(args__tid(), ctx, nargs);
+	return 0;
+}
+
+/* Argument positions per syscall: path pointer, dirfd, flags, mode, uid/gid, fd. */
+static __always_inline const char *file__decode(struct oa_sys_args *a, struct oa_file *e, int *fd)
+{
+	const char *path = NULL;
+	*fd = -1;
+	switch (a->nr) {
+	case NR_OPEN:
+		path = (const char *)a->a[0];
+		e->flags = a->a[1];
+		e->mode = a->a[2];
+		break;
+	case NR_OPENAT:
+		e->dirfd = a->a[0];
+		path = (const char *)a->a[1];
+		e->flags = a->a[2];
+		e->mode = a->a[3];
+		break;
+	case NR_OPENAT2: {
+		struct open_how how = {};
+		e->dirfd = a->a[0];
+		path = (const char *)a->a[1];
+		bpf_probe_read_user(&how, sizeof(how), (void *)a->a[2]);
+		e->flags = how.flags;
+		e->mode = how.mode;
+		break;
+	}
+	case NR_UNLINK:
+	case NR_RMDIR:
+		path = (const char *)a->a[0];
+		break;
+	case NR_UNLINKAT:
+		e->dirfd = a->a[0];
+		path = (const char *)a->a[1];
+		e->flags = a->a[2];
+		break;
+	case NR_CHOWN:
+	case NR_LCHOWN:
+		path = (const char *)a->a[0];
+		e->owner_uid = a->a[1];
+		e->owner_gid = a->a[2];
+		break;
+	case NR_FCHOWN:
+		*fd = e->dirfd = a->a[0];
+		e->owner_uid = a->a[1];
+		e->owner_gid = a->a[2];
+		break;
+	case NR_FCHOWNAT:
+		e->dirfd = a->a[0];
+		path = (const char *)a->a[1];
+		e->owner_uid = a->a[2];
+		e->owner_gid = a->a[3];
+		e->flags = a->a[4];
+		break;
+	case NR_CHMOD:
+		path = (const char *)a->a[0];
+		e->mode = a->a[1];
+		break;
+	case NR_FCHMOD:
+		*fd = e->dirfd = a->a[0];
+		e->mode = a->a[1];
+		break;
+	case NR_FCHMODAT:
+		e->dirfd = a->a[0];
+		path = (const char *)a->a[1];
+		e->mode = a->a[2];
+		break;
+	}
+	return path;
+}
+
+static __always_inline int file__is_open(__u64 nr)
+{
+	return nr == NR_OPEN || nr == NR_OPENAT || nr == NR_OPENAT2;
+}
+
+static __noinline int file__exit(long id, long ret)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+	struct oa_scratch *s = scratch__get();
+	__u32 pid_ns, mnt_ns, rid = 0, verdict = 0;
+	struct oa_sys_args a;
+	struct oa_file *e;
+	struct file *f = NULL;
+	const char *upath;
+	int visible, flags, fd, rules, cut = 0;
+
+	if (!s || args__take(args__tid(), id, &a))
+		return 0;
+	visible = vis__get(t, &pid_ns, &mnt_ns) & OA_VIS_FILE;
+	rules = rules__active(OA_RK_FILE);
+	if (!visible && !rules) {
+		counter__add(OA_OP_FILE, OA_C_INVISIBLE);
+		return 0;
+	}
+	e = rb__reserve(OA_OP_FILE, sizeof(*e));
+	if (!e)
+		return 0;
+	hdr__fill(&e->hdr, OA_OP_FILE, sizeof(*e), pid_ns, mnt_ns);
+	e->hdr.flags = 0;
+	e->hdr.rule_id = 0;
+	e->ret = ret;
+	e->dirfd = 0;
+	e->flags = 0;
+	e->mode = 0;
+	e->owner_uid = -1;
+	e->owner_gid = -1;
+	e->file_owner_uid = -1;
+	e->nr = a.nr;
+	e->pad = 0;
+	e->path[0] = 0;
+	e->cwd[0] = 0;
+	upath = file__decode(&a, e, &fd);
+
+	if (file__is_open(a.nr) && ret >= 0)
+		f = file__from_fd(ret);
+	else if (fd >= 0)
+		f = file__from_fd(fd);
+	if (f) {
+		cut = path__resolve(&f->f_path, e->path);
+		if (file__is_open(a.nr))
+			e->file_owner_uid = BPF_CORE_READ(f, f_inode, i_uid.val);
+		bpf_probe_read_kernel(s->abs, OA_PATH_LEN, e->path);
+	} else if (upath) {
+		if (bpf_probe_read_user_str(e->path, sizeof(e->path), upath) == OA_PATH_LEN)
+			cut = 1;
+		if (e->path[0] == '/') {
+			bpf_probe_read_kernel(s->abs, OA_PATH_LEN, e->path);
+		} else if (e->dirfd == OA_AT_FDCWD || a.nr == NR_OPEN || a.nr == NR_UNLINK ||
+			   a.nr == NR_RMDIR || a.nr == NR_CHOWN || a.nr == NR_LCHOWN ||
+			   a.nr == NR_CHMOD) {
+			if (path__cwd(e->cwd) > 0)
+				cut = 1;
+			path__join(s->abs, e->cwd, e->path);
+		} else {
+			s->abs[0] = 0;
+		}
+	} else {
+		s->abs[0] = 0;
+	}
+	if (rules && s->abs[0] == '/')
+		verdict = rules__check_path(OA_RK_FILE, s->abs,
+					    file__is_open(a.nr) ? e->flags : 0, &rid);
+	flags = verdict__apply(visible, verdict, OA_OP_FILE);
+	if (flags < 0) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return 0;
+	}
+	e->hdr.flags = flags | (cut > 0 ? OA_F_TRUNCATED : 0);
+	e->hdr.rule_id = rid;
+	rb__submit(e, OA_OP_FILE);
+	return 0;
+}
+
+/* All exits funnel into one tail-called program so the rule lookup (bpf/include/rules.h) is
+ * verified once instead of once per syscall; every sys_exit_* record has the same layout
+ * (__syscall_nr at 8, ret at 16). */
+SEC("tp")
+int oa_tail_file_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return file__exit((__u32)ctx->id, ctx->ret);
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__array(values, int(struct trace_event_raw_sys_exit *));
+} oa_file_tail SEC(".maps") = {
+	.values = { [0] = (void *)&oa_tail_file_exit },
+};
+
+#define OA_FILE_HOOK(name, nargs)                                          \
+	SEC("tp/syscalls/sys_enter_" #name)                                \
+	int oa_enter_##name(struct trace_event_raw_sys_enter *ctx)         \
+	{                                                                  \
+		return file__enter(ctx, nargs);                            \
+	}                                                                  \
+	SEC("tp/syscalls/sys_exit_" #name)                                 \
+	int oa_exit_##name(struct trace_event_raw_sys_exit *ctx)           \
+	{                                                                  \
+		bpf_tail_call(ctx, &oa_file_tail, 0);                      \
+		return 0;                                                  \
+	}
+
+OA_FILE_HOOK(open, 3)
+OA_FILE_HOOK(openat, 4)
+OA_FILE_HOOK(openat2, 4)
+OA_FILE_HOOK(unlink, 1)
+OA_FILE_HOOK(unlinkat, 3)
+OA_FILE_HOOK(rmdir, 1)
+OA_FILE_HOOK(chown, 3)
+OA_FILE_HOOK(fchown, 3)
+OA_FILE_HOOK(lchown, 3)
+OA_FILE_HOOK(fchownat, 5)
+OA_FILE_HOOK(chmod, 2)
+OA_FILE_HOOK(fchmod, 2)
+OA_FILE_HOOK(fchmodat, 3)

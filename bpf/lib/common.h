@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Shared maps, load-time knobs and the emit path of every sensor. Layering:
+ * common.h (maps, task facts, visibility, emit) -> path.h (dentry walks) -> <category>.bpf.c. */
+#ifndef __OA_COMMON_H
+#define __OA_COMMON_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "events.h"
+#include "rules.h"
+
+#define OA_SIGKILL 9
+#define OA_AT_FDCWD -100
+
+/* Forced ring-buffer wakeup once this many bytes wait unread; set by user space before load
+ * (1/8 of the ring by default). Below it records are submitted with BPF_RB_NO_WAKEUP and the
+ * consumer drains on its poll timeout. */
+const volatile __u64 oa_wakeup_bytes = 2 * 1024 * 1024;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 * 1024 * 1024);
+} oa_events SEC(".maps");
+
+/* bpf_ringbuf_reserve failures, index = op. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, OA_OP_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} oa_drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, OA_OP_SLOTS);
+	__type(key, __u32);
+	__type(value, struct oa_op_counters);
+} oa_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct oa_vis_key);
+	__type(value, __u32);
+} oa_visibility SEC(".maps");
+
+/* Single entry: bitmask (1 << OA_RK_*) of rule kinds that have at least one compiled rule or
+ * posture. An invisible event whose kind has no rule is dropped before any path walk. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} oa_rule_kinds SEC(".maps");
+
+#define OA_PATH_DEPTH 32
+struct oa_scratch {
+	char walk[OA_PATH_LEN * 2];  /* path__resolve output, 2x so masked writes stay in bounds */
+	char abs[OA_PATH_LEN * 2];   /* absolute path handed to rules__check_path */
+	struct dentry *dents[OA_PATH_DEPTH];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct oa_scratch);
+} oa_scratch_map SEC(".maps");
+
+static __always_inline struct oa_scratch *scratch__get(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&oa_scratch_map, &zero);
+}
+
+static __always_inline void counter__add(__u32 op, int which)
+{
+	struct oa_op_counters *c = bpf_map_lookup_elem(&oa_counters, &op);
+	if (!c)
+		return;
+	if (which == 0)
+		c->emitted++;
+	else if (which == 1)
+		c->invisible++;
+	else
+		c->dedup++;
+}
+#define OA_C_EMITTED 0
+#define OA_C_INVISIBLE 1
+#define OA_C_DEDUP 2
+
+/* Identity of a task in its own pid namespace: numbers[level] of its struct pid. */
+static __always_inline __u32 pid__nr_at(struct pid *p, __u32 level)
+{
+	__u32 plevel = BPF_CORE_READ(p, level);
+	int nr = 0;
+	if (!p || level > plevel)
+		return 0;
+	struct upid *up = (void *)((char *)p + bpf_core_field_offset(struct pid, numbers));
+	bpf_probe_read_kernel(&nr, sizeof(nr), &up[level & 31].nr);
+	return nr;
+}
+
+static __always_inline __u32 task__pid_ns(struct task_struct *t, __u32 *level)
+{
+	struct pid *p = BPF_CORE_READ(t, thread_pid);
+	__u32 l = BPF_CORE_READ(p, level);
+	struct upid *up = (void *)((char *)p + bpf_core_field_offset(struct pid, numbers));
+	struct pid_namespace *ns = NULL;
+	bpf_probe_read_kernel(&ns, sizeof(ns), &up[l & 31].ns);
+	*level = l;
+	return BPF_CORE_READ(ns, ns.inum);
+}
+
+static __always_inline __u32 task__mnt_ns(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, nsproxy, mnt_ns, ns.inum);
+}
+
+/* Visibility bits for the current task; host tasks use key {0,0}, containers without an entry
+ * the default key. `pid_ns`/`mnt_ns` return the raw inode numbers. */
+static __always_inline __u32 vis__get(struct task_struct *t, __u32 *pid_ns, __u32 *mnt_ns)
+{
+	__u32 level;
+	struct oa_vis_key k = {};
+	__u32 *v;
+
+	*pid_ns = task__pid_ns(t, &level);
+	*mnt_ns = task__mnt_ns(t);
+	if (*pid_ns != OA_PROC_PID_INIT_INO) {
+		k.pid_ns = *pid_ns;
+		k.mnt_ns = *mnt_ns;
+	}
+	v = bpf_map_lookup_elem(&oa_visibility, &k);
+	if (v)
+		return *v;
+	if (*pid_ns == OA_PROC_PID_INIT_INO)
+		return 0;
+	k.pid_ns = OA_VIS_DEFAULT;
+	k.mnt_ns = OA_VIS_DEFAULT;
+	v = bpf_map_lookup_elem(&oa_visibility, &k);
+	return v ? *v : 0;
+}
+
+static __always_inline int rules__active(__u32 kind)
+{
+	__u32 zero = 0;
+	__u32 *m = bpf_map_lookup_elem(&oa_rule_kinds, &zero);
+	return m && (*m & (1U << kind));
+}
+
+/* Should an event of `vis_bit`/rule `kind` be looked at any further? Cheap pre-check done at
+ * syscall enter, before any argument is stored. */
+static __always_inline int sensor__wanted(__u32 vis_bit, __u32 kind)
+{
+	__u32 pid_ns, mnt_ns;
+	struct task_struct *t = (void *)bpf_get_current_task();
+	return (vis__get(t, &pid_ns, &mnt_ns) & vis_bit) || rules__active(kind);
+}
+
+static __always_inline void hdr__fill(struct oa_hdr *h, __u16 op, __u16 size, __u32 pid_ns,
+				      __u32 mnt_ns)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+	struct task_struct *parent = BPF_CORE_READ(t, real_parent);
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 uid_gid = bpf_get_current_uid_gid();
+	__u32 level = BPF_CORE_READ(t, thread_pid, level);
+
+	h->op = op;
+	h->size = size;
+	h->ktime_ns = bpf_ktime_get_boot_ns();
+	h->tgid = pid_tgid >> 32;
+	h->tid = (__u32)pid_tgid;
+	h->ppid = BPF_CORE_READ(parent, tgid);
+	h->ns_tgid = pid__nr_at(BPF_CORE_READ(t, group_leader, thread_pid), level);
+	h->ns_ppid = pid__nr_at(BPF_CORE_READ(parent, group_leader, thread_pid), level);
+	h->uid = (__u32)uid_gid;
+	h->gid = uid_gid >> 32;
+	h->pid_ns = pid_ns;
+	h->mnt_ns = mnt_ns;
+	h->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+/* Reserve a record for `op`; counts the failure per op. */
+static __always_inline void *rb__reserve(__u32 op, __u64 size)
+{
+	void *r = bpf_ringbuf_reserve(&oa_events, size, 0);
+	if (!r) {
+		__u64 *d = bpf_map_lookup_elem(&oa_drops, &op);
+		if (d)
+			(*d)++;
+	}
+	return r;
+}
+
+static __always_inline void rb__submit(void *r, __u32 op)
+{
+	__u64 flags = BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_query(&oa_events, BPF_RB_AVAIL_DATA) >= oa_wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(r, flags);
+	counter__add(op, OA_C_EMITTED);
+}
+
+/* Decide the fate of an event after the rule check: returns header flags to set, or -1 when
+ * the event must not leave the kernel. Sends SIGKILL to the current task on OA_V_KILL. */
+static __always_inline int verdict__apply(int visible, __u32 verdict, __u32 op)
+{
+	int flags = 0;
+	if (verdict & OA_V_KILL) {
+		bpf_send_signal(OA_SIGKILL);
+		flags |= OA_F_KILLED;
+	}
+	if (verdict & (OA_V_MATCH | OA_V_KILL)) {
+		flags |= OA_F_MATCHED;
+		if (!visible)
+			flags |= OA_F_RULE_ONLY;
+		return flags;
+	}
+	if (!visible) {
+		counter__add(op, OA_C_INVISIBLE);
+		return -1;
+	}
+	return 0;
+}
+
+#endif /* __OA_COMMON_H */

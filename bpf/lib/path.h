@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Absolute paths from struct path without bpf_d_path (not callable from tracepoints): walk
+ * d_parent up to the task's fs->root, crossing mounts through mnt_mountpoint/mnt_parent, at
+ * most OA_PATH_DEPTH components; the result is relative to the caller's root (container
+ * paths for containers, like KubeArmor). */
+#ifndef __OA_PATH_H
+#define __OA_PATH_H
+
+#include "common.h"
+
+struct path__walk_ctx {
+	struct oa_scratch *s;
+	struct dentry *d, *root_d;
+	struct vfsmount *vm, *root_m;
+	struct mount *m;
+	__u32 n;
+	__u32 pos;
+	int cut;
+};
+
+/* bpf_loop callback (5.17+): one step up the tree; records component dentries in s->dents. */
+static long path__up(__u32 i, struct path__walk_ctx *c)
+{
+	struct dentry *d = c->d, *mroot, *parent;
+	struct vfsmount *vm = c->vm;
+	struct mount *m = c->m, *mp;
+
+	if (d == c->root_d && vm == c->root_m)
+		return 1;
+	mroot = BPF_CORE_READ(vm, mnt_root);
+	parent = BPF_CORE_READ(d, d_parent);
+	if (d == mroot || d == parent) {
+		mp = BPF_CORE_READ(m, mnt_parent);
+		if (mp == m || d != mroot)
+			return 1;
+		c->d = BPF_CORE_READ(m, mnt_mountpoint);
+		c->m = mp;
+		c->vm = &mp->mnt;
+		return 0;
+	}
+	if (c->n >= OA_PATH_DEPTH) {
+		c->cut = 1;
+		return 1;
+	}
+	c->s->dents[c->n & (OA_PATH_DEPTH - 1)] = d;
+	c->n++;
+	c->d = parent;
+	return 0;
+}
+
+/* bpf_loop callback: appends "/" + name of component i (root first) to s->walk. */
+static long path__emit(__u32 i, struct path__walk_ctx *c)
+{
+	struct dentry *cd;
+	__u32 pos = c->pos;
+	long r;
+
+	if (i >= c->n)
+		return 1;
+	cd = c->s->dents[(c->n - 1 - i) & (OA_PATH_DEPTH - 1)];
+	c->s->walk[pos & (OA_PATH_LEN - 1)] = '/';
+	pos++;
+	r = bpf_probe_read_kernel_str(&c->s->walk[pos & (OA_PATH_LEN - 1)], OA_PATH_LEN,
+				      BPF_CORE_READ(cd, d_name.name));
+	if (r > 1)
+		pos += r - 1;
+	c->pos = pos;
+	if (pos >= OA_PATH_LEN - 1) {
+		c->cut = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Writes the NUL-terminated path into `out` (OA_PATH_LEN bytes of BPF memory).
+ * Returns 1 when the path was cut (depth or length), 0 otherwise, -1 on error. */
+static __noinline int path__resolve(const struct path *p, char *out)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+	struct path__walk_ctx c = {};
+	__u32 pos;
+
+	c.s = scratch__get();
+	if (!c.s || !p)
+		return -1;
+	c.root_d = BPF_CORE_READ(t, fs, root.dentry);
+	c.root_m = BPF_CORE_READ(t, fs, root.mnt);
+	c.d = BPF_CORE_READ(p, dentry);
+	c.vm = BPF_CORE_READ(p, mnt);
+	c.m = container_of(c.vm, struct mount, mnt);
+	bpf_loop(OA_PATH_DEPTH + 8, path__up, &c, 0);
+	bpf_loop(OA_PATH_DEPTH, path__emit, &c, 0);
+	pos = c.pos;
+	if (pos == 0) {
+		c.s->walk[0] = '/';
+		pos = 1;
+	}
+	if (pos < OA_PATH_LEN) {
+		asm volatile("" : "+r"(pos)); /* keep the mask: the verifier needs it */
+		c.s->walk[pos & (OA_PATH_LEN - 1)] = 0;
+	}
+	bpf_probe_read_kernel(out, OA_PATH_LEN, c.s->walk);
+	out[OA_PATH_LEN - 1] = 0;
+	return c.cut;
+}
+
+/* struct file behind `fd` in the current task, or NULL. */
+static __always_inline struct file *file__from_fd(int fd)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	__u32 max = BPF_CORE_READ(fdt, max_fds);
+	struct file *f = NULL;
+
+	if (fd < 0 || (__u32)fd >= max)
+		return NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+/* cwd of the current task into `out`; returns path__resolve's result. */
+static __always_inline int path__cwd(char *out)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+	struct fs_struct *fs = BPF_CORE_READ(t, fs);
+	if (!fs)
+		return -1;
+	return path__resolve(&fs->pwd, out);
+}
+
+/* Join cwd (already in `cwd`) and the relative `rel` into `out` (both OA_PATH_LEN). */
+static __always_inline void path__join(char *out, const char *cwd, const char *rel)
+{
+	struct oa_scratch *s = scratch__get();
+	long r;
+	__u32 pos;
+
+	if (!s)
+		return;
+	r = bpf_probe_read_kernel_str(s->walk, OA_PATH_LEN, cwd);
+	pos = r > 1 ? r - 1 : 0;
+	if (pos > 1 || (pos == 1 && s->walk[0] != '/')) {
+		s->walk[pos & (OA_PATH_LEN - 1)] = '/';
+		pos++;
+	}
+	bpf_probe_read_kernel_str(&s->walk[pos & (OA_PATH_LEN - 1)], OA_PATH_LEN, rel);
+	bpf_probe_read_kernel(out, OA_PATH_LEN, s->walk);
+	out[OA_PATH_LEN - 1] = 0;
+}
+
+#endif /* __OA_PATH_H */

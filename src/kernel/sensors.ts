@@ -1,0 +1,278 @@
+// Loads bpf/.output/sensors.bpf.o, attaches its tracepoints, owns the visibility / syscall
+// filter / rule-kind maps and the ring-buffer drain, and hands decoded records to one callback.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Category } from '../config';
+import { decodeBatch, type DecodeErrorReason } from '../events/decode';
+import { Op, type KernelRecord } from '../events/record';
+import { binding, MapUpdateFlag, type LinkHandle, type ObjectHandle, type RingbufHandle } from '../native/binding';
+import { native } from '../native/errors';
+import type { RuleKind } from './rule-types';
+
+export const SENSORS_OBJECT = path.resolve(__dirname, '..', '..', '..', 'bpf', '.output', 'sensors.bpf.o');
+const TRACEFS = '/sys/kernel/tracing';
+
+/** Programs of the generic syscall pair: attached only while the syscall filter is non-empty. */
+export const GENERIC_SYSCALL_PROGRAMS = ['oa_raw_sys_enter', 'oa_raw_sys_exit'] as const;
+
+/** x86_64 syscalls that have dedicated sensors (never put into the generic filter). */
+export const DEDICATED_SYSCALLS: readonly number[] = [
+  59, 322, 2, 257, 437, 87, 263, 84, 92, 93, 94, 260, 90, 91, 268, 41, 42, 43, 49, 50, 288, 105, 106, 101, 165, 166,
+];
+
+/** Visibility bits, bpf/include/events.h OA_VIS_*. */
+export const VISIBILITY_BIT: Readonly<Record<Category, number>> = {
+  process: 1,
+  file: 2,
+  network: 4,
+  capabilities: 8,
+  syscall: 16,
+};
+
+const VIS_DEFAULT = 0xffffffff;
+/** Programs only reached by bpf_tail_call (section "tp", no attach target). */
+const TAIL_PREFIX = 'oa_tail_';
+const OPS: readonly Op[] = [Op.ProcessExec, Op.ProcessFork, Op.ProcessExit, Op.File, Op.Network, Op.Capability, Op.Syscall];
+
+export interface KernelSensorsOptions {
+  /** Ring buffer size in bytes: a power of two, at least 64 KiB. */
+  ringbufBytes: number;
+  /** Unread bytes that force a consumer wakeup; default ringbufBytes / 8. */
+  wakeupThreshold?: number;
+  /** Object file; default bpf/.output/sensors.bpf.o. */
+  objectPath?: string;
+}
+
+export interface AttachResult {
+  program: string;
+  attached: boolean;
+  error: string | null;
+}
+
+export interface OpCounters {
+  emitted: number;
+  invisible: number;
+  dedup: number;
+}
+
+export interface KernelSensorsStats {
+  /** Ring-buffer reserve failures per op (kernel stage drops). */
+  kernelDropsByOp: Partial<Record<Op, number>>;
+  /** Per-op kernel counters (emitted, dropped as invisible, capability dedupe hits). */
+  countersByOp: Partial<Record<Op, OpCounters>>;
+  /** Unread bytes / ring size at the time of the call. */
+  ringbufFillRatio: number;
+  decodeErrors: Partial<Record<DecodeErrorReason, number>>;
+  /** Records drained but dropped because the JS hand-off queue was full. */
+  lostHandoff: number;
+  /** Records delivered to JS by the drain thread. */
+  delivered: number;
+  /** Records decoded and passed to onRecords. */
+  decoded: number;
+  /** onRecords threw (the batch's records are counted here and dropped). */
+  callbackErrors: number;
+}
+
+export function visibilityMask(categories: readonly Category[]): number {
+  let m = 0;
+  for (const c of categories) {
+    const bit = VISIBILITY_BIT[c];
+    if (bit === undefined) throw new Error(`visibility: unknown category '${String(c)}'`);
+    m |= bit;
+  }
+  return m;
+}
+
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n >>> 0);
+  return b;
+}
+
+function visKey(pidNs: number, mntNs: number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeUInt32LE(pidNs >>> 0, 0);
+  b.writeUInt32LE(mntNs >>> 0, 4);
+  return b;
+}
+
+/** Mounts tracefs when it is missing (tracepoint attach reads event ids from it). */
+export function ensureTracefs(): void {
+  if (existsSync(path.join(TRACEFS, 'events'))) return;
+  execFileSync('mount', ['-t', 'tracefs', 'nodev', TRACEFS], { stdio: 'ignore' });
+}
+
+export class KernelSensors {
+  private readonly _links = new Map<string, LinkHandle>();
+  private _rb: RingbufHandle | null = null;
+  private _filter = new Set<number>();
+  private readonly _decodeErrors = new Map<DecodeErrorReason, number>();
+  private _decoded = 0;
+  private _callbackErrors = 0;
+  private _closed = false;
+
+  private constructor(readonly objectHandle: ObjectHandle) {}
+
+  static open(opts: KernelSensorsOptions): KernelSensors {
+    const { ringbufBytes } = opts;
+    if (!Number.isInteger(ringbufBytes) || ringbufBytes < 65536 || (ringbufBytes & (ringbufBytes - 1)) !== 0) {
+      throw new Error(`ringbufBytes: must be a power of two >= 65536, got ${ringbufBytes}`);
+    }
+    const wakeup = opts.wakeupThreshold ?? ringbufBytes / 8;
+    if (!Number.isInteger(wakeup) || wakeup < 0 || wakeup > ringbufBytes) {
+      throw new Error(`wakeupThreshold: must be an integer in [0, ringbufBytes], got ${wakeup}`);
+    }
+    const file = opts.objectPath ?? SENSORS_OBJECT;
+    if (!existsSync(file)) throw new Error(`sensors object ${file} is missing (run make -C bpf)`);
+    ensureTracefs();
+    const b = binding();
+    const w = Buffer.alloc(8);
+    w.writeBigUInt64LE(BigInt(wakeup));
+    const h = native(() =>
+      b.objectOpen(file, { rodata: { oa_wakeup_bytes: w }, mapMaxEntries: { oa_events: ringbufBytes }, reuseMaps: null }),
+    );
+    try {
+      native(() => b.objectLoad(h));
+    } catch (err) {
+      b.objectClose(h);
+      throw err;
+    }
+    return new KernelSensors(h);
+  }
+
+  /** Program names in the object. */
+  programs(): string[] {
+    return binding().programList(this.objectHandle).map((p) => p.name);
+  }
+
+  /** Attaches every program except the generic syscall pair; one failure never stops the rest. */
+  attachAll(): AttachResult[] {
+    const out: AttachResult[] = [];
+    for (const name of this.programs()) {
+      if ((GENERIC_SYSCALL_PROGRAMS as readonly string[]).includes(name)) continue;
+      if (name.startsWith(TAIL_PREFIX)) continue; // tail-call targets, reached through prog arrays
+      out.push(this._attach(name));
+    }
+    return out;
+  }
+
+  private _attach(name: string): AttachResult {
+    if (this._links.has(name)) return { program: name, attached: true, error: null };
+    try {
+      this._links.set(name, native(() => binding().programAttach(this.objectHandle, name), name));
+      return { program: name, attached: true, error: null };
+    } catch (err) {
+      return { program: name, attached: false, error: (err as Error).message };
+    }
+  }
+
+  private _detach(name: string): void {
+    const l = this._links.get(name);
+    if (l) binding().linkDestroy(l);
+    this._links.delete(name);
+  }
+
+  /** Visibility of one container (host: pidNs = mntNs = 0). */
+  setVisibility(pidNs: number, mntNs: number, categories: readonly Category[]): void {
+    const mask = visibilityMask(categories);
+    native(() => binding().mapUpdate(this.objectHandle, 'oa_visibility', visKey(pidNs, mntNs), u32(mask), MapUpdateFlag.Any));
+  }
+
+  clearVisibility(pidNs: number, mntNs: number): void {
+    native(() => binding().mapDelete(this.objectHandle, 'oa_visibility', visKey(pidNs, mntNs)));
+  }
+
+  /** Visibility of containers that have no entry of their own. */
+  setDefaultContainerVisibility(categories: readonly Category[]): void {
+    this.setVisibility(VIS_DEFAULT, VIS_DEFAULT, categories);
+  }
+
+  /** Rule kinds that have compiled rules or postures (src/kernel/rules.ts calls this). Events of
+   *  these kinds reach the rule check even when invisible; others are dropped early. */
+  setRuleKinds(kinds: readonly RuleKind[]): void {
+    let m = 0;
+    for (const k of kinds) m |= 1 << k;
+    native(() => binding().mapUpdate(this.objectHandle, 'oa_rule_kinds', u32(0), u32(m), MapUpdateFlag.Any));
+  }
+
+  /** Syscall numbers emitted by the generic raw_tp pair (dedicated ones are ignored). The pair
+   *  is attached only while the filter is non-empty. Returns the numbers actually filtered. */
+  setSyscallFilter(nrs: readonly number[]): number[] {
+    const want = new Set<number>();
+    for (const nr of nrs) {
+      if (!Number.isInteger(nr) || nr < 0 || nr > 1023) throw new Error(`syscall filter: bad syscall number ${nr}`);
+      if (!DEDICATED_SYSCALLS.includes(nr)) want.add(nr);
+    }
+    const b = binding();
+    for (const nr of this._filter) {
+      if (!want.has(nr)) native(() => b.mapDelete(this.objectHandle, 'oa_syscall_filter', u32(nr)));
+    }
+    for (const nr of want) native(() => b.mapUpdate(this.objectHandle, 'oa_syscall_filter', u32(nr), u32(1), MapUpdateFlag.Any));
+    this._filter = want;
+    if (want.size > 0) for (const p of GENERIC_SYSCALL_PROGRAMS) this._attach(p);
+    else for (const p of GENERIC_SYSCALL_PROGRAMS) this._detach(p);
+    return [...want].sort((a, b2) => a - b2);
+  }
+
+  /** Starts the drain; onRecords runs on the JS thread once per batch. */
+  start(onRecords: (records: KernelRecord[]) => void): void {
+    if (this._rb) throw new Error('KernelSensors.start: already started');
+    this._rb = native(() =>
+      binding().ringbufStart(this.objectHandle, 'oa_events', (batch) => {
+        const { records, errors } = decodeBatch(batch);
+        for (const e of errors) this._decodeErrors.set(e.reason, (this._decodeErrors.get(e.reason) ?? 0) + e.count);
+        if (records.length === 0) return;
+        this._decoded += records.length;
+        try {
+          onRecords(records);
+        } catch {
+          this._callbackErrors += records.length;
+        }
+      }),
+    );
+  }
+
+  private _percpuSum(map: string, op: number, width: number): bigint[] {
+    const sums: bigint[] = new Array<bigint>(width).fill(0n);
+    for (const v of binding().mapLookupPercpu(this.objectHandle, map, u32(op))) {
+      for (let i = 0; i < width; i++) sums[i]! += v.readBigUInt64LE(i * 8);
+    }
+    return sums;
+  }
+
+  stats(): KernelSensorsStats {
+    const kernelDropsByOp: Partial<Record<Op, number>> = {};
+    const countersByOp: Partial<Record<Op, OpCounters>> = {};
+    for (const op of OPS) {
+      kernelDropsByOp[op] = Number(this._percpuSum('oa_drops', op, 1)[0]);
+      const [emitted = 0n, invisible = 0n, dedup = 0n] = this._percpuSum('oa_counters', op, 3);
+      countersByOp[op] = { emitted: Number(emitted), invisible: Number(invisible), dedup: Number(dedup) };
+    }
+    const rs = this._rb ? binding().ringbufStats(this._rb) : null;
+    return {
+      kernelDropsByOp,
+      countersByOp,
+      ringbufFillRatio: rs && rs.sizeBytes > 0 ? rs.availBytes / rs.sizeBytes : 0,
+      decodeErrors: Object.fromEntries(this._decodeErrors),
+      lostHandoff: rs?.lostHandoff ?? 0,
+      delivered: rs?.delivered ?? 0,
+      decoded: this._decoded,
+      callbackErrors: this._callbackErrors,
+    };
+  }
+
+  /** Detaches everything, stops the drain (queued batches are still delivered) and closes the
+   *  object. Idempotent. */
+  async stop(): Promise<void> {
+    if (this._closed) return;
+    this._closed = true;
+    const b = binding();
+    for (const name of [...this._links.keys()]) this._detach(name);
+    if (this._rb) b.ringbufStop(this._rb);
+    this._rb = null;
+    // Let batches queued on the thread-safe function reach onRecords before closing.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    b.objectClose(this.objectHandle);
+  }
+}

@@ -1,0 +1,94 @@
+// The whole surface of native/build/otelarmor.node (native/src/addon.cc registers the exports in
+// this order). Thin and mechanical: callers validate and default in TypeScript. Every function
+// throws a native Error carrying {code (errno name), op (libbpf call), errno[, verifierLog]};
+// src/native/errors.ts converts those into typed errors.
+import * as path from 'node:path';
+
+export interface ObjectHandle {
+  readonly type: 'object';
+}
+export interface LinkHandle {
+  readonly type: 'link';
+}
+export interface RingbufHandle {
+  readonly type: 'ringbuf';
+}
+
+export interface ObjectOpenOptions {
+  /** .rodata variables by name; each Buffer must have the variable's exact size. */
+  rodata: Record<string, Buffer> | null;
+  /** max_entries overrides by map name (ring buffer size in bytes for RINGBUF maps). */
+  mapMaxEntries: Record<string, number> | null;
+  /** Maps to share with an already loaded object (same name in both). */
+  reuseMaps: { name: string; from: ObjectHandle }[] | null;
+}
+
+export interface ProgramInfo {
+  name: string;
+  /** ELF section, e.g. "tp/syscalls/sys_enter_openat". */
+  section: string;
+  /** libbpf program type name, e.g. "tracepoint". */
+  type: string;
+}
+
+export interface RingbufStats {
+  /** Records handed to JS. */
+  delivered: number;
+  batches: number;
+  /** Records drained from the ring but dropped because the JS hand-off queue was full. */
+  lostHandoff: number;
+  /** Bytes written by the kernel and not yet consumed. */
+  availBytes: number;
+  sizeBytes: number;
+}
+
+export interface ClockOffsets {
+  /** CLOCK_BOOTTIME and CLOCK_REALTIME sampled at the same instant (ns). */
+  boottimeNs: bigint;
+  realtimeNs: bigint;
+  /** Width of the REALTIME bracket around the BOOTTIME sample (ns). */
+  uncertaintyNs: number;
+}
+
+export interface NativeBinding {
+  objectOpen(file: string, opts: ObjectOpenOptions): ObjectHandle;
+  /** On failure the error has verifierLog (libbpf warnings + verifier output). */
+  objectLoad(h: ObjectHandle): void;
+  programList(h: ObjectHandle): ProgramInfo[];
+  /** Attach type comes from the section (tp/, raw_tp/, ...). */
+  programAttach(h: ObjectHandle, name: string): LinkHandle;
+  programAttachCgroup(h: ObjectHandle, name: string, cgroupPath: string): LinkHandle;
+  /** Idempotent. */
+  linkDestroy(link: LinkHandle): void;
+  mapUpdate(h: ObjectHandle, map: string, key: Buffer, value: Buffer, flags: number): void;
+  mapLookup(h: ObjectHandle, map: string, key: Buffer): Buffer | null;
+  /** false when the key was absent. */
+  mapDelete(h: ObjectHandle, map: string, key: Buffer): boolean;
+  /** One value per possible CPU; [] when the key is absent. */
+  mapLookupPercpu(h: ObjectHandle, map: string, key: Buffer): Buffer[];
+  /** A native thread drains the ring; onBatch gets raw concatenated records on the JS thread. */
+  ringbufStart(h: ObjectHandle, map: string, onBatch: (batch: Buffer) => void): RingbufHandle;
+  ringbufStats(rb: RingbufHandle): RingbufStats;
+  /** Joins the drain thread (at most one 50 ms poll period). Idempotent. */
+  ringbufStop(rb: RingbufHandle): void;
+  /** Idempotent; destroy links first. */
+  objectClose(h: ObjectHandle): void;
+  libbpfVersion(): string;
+  clockOffsets(): ClockOffsets;
+}
+
+/** BPF_ANY / BPF_NOEXIST / BPF_EXIST for mapUpdate. */
+export const MapUpdateFlag = { Any: 0, NoExist: 1, Exist: 2 } as const;
+
+export const ADDON_PATH = path.resolve(__dirname, '..', '..', '..', 'native', 'build', 'otelarmor.node');
+
+let cached: NativeBinding | null = null;
+
+/** Loads the addon once; throws a plain Error naming the path when it is not built. */
+export function binding(): NativeBinding {
+  if (cached === null) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    cached = require(ADDON_PATH) as NativeBinding;
+  }
+  return cached;
+}

@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, realpathSync, rmSync, writeFileSync, mkdirSync, chmodSync, statSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Op, type FileRecord } from '../../src/events/record';
+import { SensorsHarness } from './sensors-harness';
+
+const O_RDONLY = 0;
+const O_WRONLY = 1;
+const O_CREAT = 0o100;
+const O_CLOEXEC = 0o2000000;
+const AT_FDCWD = -100;
+const AT_REMOVEDIR = 0x200;
+
+describe('kernel file sensor', function () {
+  this.timeout(30000);
+  let h: SensorsHarness;
+  let dir: string;
+
+  before(async function () {
+    h = await SensorsHarness.open(this);
+    dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'oa-file-')));
+  });
+  after(async () => {
+    await h?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** File records of the tester after its exec (libuv opens /dev/null between fork and exec)
+   *  minus the dynamic loader's opens (ld.so.cache, shared libraries). */
+  function files(pid: number): FileRecord[] {
+    return (h.of(pid, Op.File) as FileRecord[]).filter((e) => e.comm === 'fileops' && !/^\/(etc\/ld\.so\.cache|usr\/lib|lib)/.test(e.path));
+  }
+
+  it('openat success: absolute path from the fd, ret = fd, flags, owner uid, header ids', async () => {
+    const f = path.join(dir, 'a.txt');
+    writeFileSync(f, 'x');
+    const r = await h.run('fileops', ['openat', 'cwd', f, String(O_RDONLY | O_CLOEXEC), '0']);
+    assert.deepEqual(r.lines, ['openat 3']);
+    const recs = files(r.pid);
+    assert.equal(recs.length, 1);
+    const e = recs[0]!;
+    assert.equal(e.syscall, 'openat');
+    assert.equal(e.ret, 3);
+    assert.equal(e.dirfd, AT_FDCWD);
+    assert.equal(e.flags, O_RDONLY | O_CLOEXEC);
+    assert.equal(e.mode, 0);
+    assert.equal(e.path, f);
+    assert.equal(e.cwd, '');
+    assert.equal(e.fileOwnerUid, 0);
+    assert.equal(e.tgid, r.pid);
+    assert.equal(e.tid, r.pid);
+    assert.equal(e.ppid, process.pid);
+    assert.equal(e.nsTgid, r.pid);
+    assert.equal(e.nsPpid, process.pid);
+    assert.equal(e.uid, 0);
+    assert.equal(e.gid, 0);
+    assert.equal(e.comm, 'fileops');
+    assert.equal(e.recordFlags, 0);
+    assert.equal(e.ruleId, 0);
+    assert.ok(e.pidNs > 0 && e.mntNs > 0);
+  });
+
+  it('relative open that fails: given path, cwd, -ENOENT', async () => {
+    const r = await h.run('fileops', ['open', 'missing.txt', String(O_RDONLY), '0'], { cwd: dir });
+    assert.deepEqual(r.lines, ['open -2']);
+    const [e, ...rest] = files(r.pid);
+    assert.equal(rest.length, 0);
+    assert.equal(e!.syscall, 'open');
+    assert.equal(e!.ret, -2);
+    assert.equal(e!.dirfd, 0);
+    assert.equal(e!.path, 'missing.txt');
+    assert.equal(e!.cwd, dir);
+    assert.equal(e!.fileOwnerUid, -1);
+  });
+
+  it('open refused to an unprivileged uid: -EACCES, uid/gid of the caller', async () => {
+    const f = path.join(dir, 'secret.txt');
+    writeFileSync(f, 'x');
+    chmodSync(f, 0o600);
+    chmodSync(dir, 0o755);
+    const r = await h.run('fileops', ['--as', '65534', 'openat', 'cwd', f, String(O_WRONLY), '0']);
+    assert.deepEqual(r.lines, ['openat -13']);
+    const [e, ...rest] = files(r.pid);
+    assert.equal(rest.length, 0);
+    assert.equal(e!.ret, -13);
+    assert.equal(e!.path, f);
+    assert.equal(e!.cwd, '');
+    assert.equal(e!.flags, O_WRONLY);
+    assert.equal(e!.uid, 65534);
+    assert.equal(e!.gid, 65534);
+  });
+
+  it('openat2 with O_CREAT: flags and mode from struct open_how', async () => {
+    const f = path.join(dir, 'created.txt');
+    const r = await h.run('fileops', ['openat2', 'cwd', f, String(O_WRONLY | O_CREAT), '0640']);
+    assert.deepEqual(r.lines, ['openat2 3']);
+    const [e] = files(r.pid);
+    assert.equal(e!.syscall, 'openat2');
+    assert.equal(e!.ret, 3);
+    assert.equal(e!.flags, O_WRONLY | O_CREAT);
+    assert.equal(e!.mode, 0o640);
+    assert.equal(e!.path, f);
+    assert.equal(e!.fileOwnerUid, 0);
+  });
+
+  it('unlink, unlinkat(AT_REMOVEDIR), rmdir, chmod, fchmod, fchmodat', async () => {
+    const f = path.join(dir, 'u.txt');
+    writeFileSync(f, 'x');
+    mkdirSync(path.join(dir, 'd1'));
+    mkdirSync(path.join(dir, 'd2'));
+    const g = path.join(dir, 'm.txt');
+    writeFileSync(g, 'x');
+    const r = await h.run(
+      'fileops',
+      ['chmod', g, '0600', 'fchmod', g, '0640', 'fchmodat', 'cwd', 'm.txt', '0644',
+        'unlink', 'u.txt', 'unlinkat', 'cwd', 'd1', String(AT_REMOVEDIR), 'rmdir', path.join(dir, 'd2')],
+      { cwd: dir },
+    );
+    assert.deepEqual(r.lines, ['chmod 0', 'fd 3', 'fchmod 0', 'fchmodat 0', 'unlink 0', 'unlinkat 0', 'rmdir 0']);
+    assert.equal(statSync(g).mode & 0o777, 0o644);
+    const recs = files(r.pid).filter((e) => e.syscall !== 'open' && e.syscall !== 'openat');
+    assert.deepEqual(
+      recs.map((e) => [e.syscall, e.ret, e.dirfd, e.flags, e.mode, e.path, e.cwd]),
+      [
+        ['chmod', 0, 0, 0, 0o600, g, ''],
+        ['fchmod', 0, 3, 0, 0o640, g, ''],
+        ['fchmodat', 0, AT_FDCWD, 0, 0o644, 'm.txt', dir],
+        ['unlink', 0, 0, 0, 0, 'u.txt', dir],
+        ['unlinkat', 0, AT_FDCWD, AT_REMOVEDIR, 0, 'd1', dir],
+        ['rmdir', 0, 0, 0, 0, path.join(dir, 'd2'), ''],
+      ],
+    );
+  });
+
+  it('chown, lchown, fchown, fchownat: requested uid/gid', async () => {
+    const f = path.join(dir, 'o.txt');
+    writeFileSync(f, 'x');
+    const r = await h.run('fileops', ['chown', f, '1000', '1001', 'lchown', f, '-1', '1002', 'fchown', f, '1003', '-1',
+      'fchownat', 'cwd', f, '0', '0', '0']);
+    assert.deepEqual(r.lines, ['chown 0', 'lchown 0', 'fd 3', 'fchown 0', 'fchownat 0']);
+    const recs = files(r.pid).filter((e) => e.syscall !== 'open' && e.syscall !== 'openat');
+    assert.deepEqual(
+      recs.map((e) => [e.syscall, e.ret, e.dirfd, e.ownerUid, e.ownerGid, e.path]),
+      [
+        ['chown', 0, 0, 1000, 1001, f],
+        ['lchown', 0, 0, -1, 1002, f],
+        ['fchown', 0, 3, 1003, -1, f],
+        ['fchownat', 0, AT_FDCWD, 0, 0, f],
+      ],
+    );
+  });
+});
