@@ -19,7 +19,7 @@ export const EVENT_NAME_LOG = 'kubearmor.log';
 export const EVENT_NAME_ALERT = 'kubearmor.alert';
 
 /** Scalar KubeArmor fields in proto order (Alert numbering); nested ones are handled below. */
-const SCALAR_FIELDS = [
+export const SCALAR_FIELDS = [
   'Timestamp', 'UpdatedTime', 'ClusterName', 'HostName', 'NamespaceName', 'PodName', 'ContainerID',
   'ContainerName', 'HostPID', 'PPID', 'PID', 'UID', 'PolicyName', 'Severity', 'Tags', 'Message',
   'Type', 'Source', 'Operation', 'Resource', 'Data', 'Action', 'Result', 'ContainerImage',
@@ -70,51 +70,100 @@ function transportOf(ev: AgentEvent): string | undefined {
   return undefined;
 }
 
-export function attributesOf(ev: AgentEvent, opts: RecordOptions): LogAttributes {
+export type AttrValue = string | number | boolean | string[];
+
+/**
+ * Visit the record attributes of an event in their fixed order (KubeArmor fields in proto order,
+ * nested ones flattened, then semantic-convention keys). attributesOf() and the wire encoder
+ * (encode.ts) both walk this, so the two cannot disagree.
+ */
+export function forEachAttribute(ev: AgentEvent, opts: RecordOptions, emit: (key: string, value: AttrValue) => void): void {
   const ka = ev.ka;
-  const a: LogAttributes = {};
-  for (const f of SCALAR_FIELDS) {
-    const v = ka[f];
-    if (v !== undefined) a[f] = Array.isArray(v) ? v.slice() : v;
-  }
+  // Unrolled over SCALAR_FIELDS (monomorphic property loads; the event path runs this per record).
+  if (ka.Timestamp !== undefined) emit('Timestamp', ka.Timestamp);
+  if (ka.UpdatedTime !== undefined) emit('UpdatedTime', ka.UpdatedTime);
+  if (ka.ClusterName !== undefined) emit('ClusterName', ka.ClusterName);
+  if (ka.HostName !== undefined) emit('HostName', ka.HostName);
+  if (ka.NamespaceName !== undefined) emit('NamespaceName', ka.NamespaceName);
+  if (ka.PodName !== undefined) emit('PodName', ka.PodName);
+  if (ka.ContainerID !== undefined) emit('ContainerID', ka.ContainerID);
+  if (ka.ContainerName !== undefined) emit('ContainerName', ka.ContainerName);
+  if (ka.HostPID !== undefined) emit('HostPID', ka.HostPID);
+  if (ka.PPID !== undefined) emit('PPID', ka.PPID);
+  if (ka.PID !== undefined) emit('PID', ka.PID);
+  if (ka.UID !== undefined) emit('UID', ka.UID);
+  if (ka.PolicyName !== undefined) emit('PolicyName', ka.PolicyName);
+  if (ka.Severity !== undefined) emit('Severity', ka.Severity);
+  if (ka.Tags !== undefined) emit('Tags', ka.Tags);
+  if (ka.Message !== undefined) emit('Message', ka.Message);
+  if (ka.Type !== undefined) emit('Type', ka.Type);
+  if (ka.Source !== undefined) emit('Source', ka.Source);
+  if (ka.Operation !== undefined) emit('Operation', ka.Operation);
+  if (ka.Resource !== undefined) emit('Resource', ka.Resource);
+  if (ka.Data !== undefined) emit('Data', ka.Data);
+  if (ka.Action !== undefined) emit('Action', ka.Action);
+  if (ka.Result !== undefined) emit('Result', ka.Result);
+  if (ka.ContainerImage !== undefined) emit('ContainerImage', ka.ContainerImage);
+  if (ka.ParentProcessName !== undefined) emit('ParentProcessName', ka.ParentProcessName);
+  if (ka.ProcessName !== undefined) emit('ProcessName', ka.ProcessName);
+  if (ka.HostPPID !== undefined) emit('HostPPID', ka.HostPPID);
+  if (ka.Enforcer !== undefined) emit('Enforcer', ka.Enforcer);
+  if (ka.Labels !== undefined) emit('Labels', ka.Labels);
+  if (ka.ATags !== undefined) emit('ATags', ka.ATags);
+  if (ka.Cwd !== undefined) emit('Cwd', ka.Cwd);
+  if (ka.TTY !== undefined) emit('TTY', ka.TTY);
+  if (ka.MaxAlertsPerSec !== undefined) emit('MaxAlertsPerSec', ka.MaxAlertsPerSec);
+  if (ka.DroppingAlertsInterval !== undefined) emit('DroppingAlertsInterval', ka.DroppingAlertsInterval);
+  if (ka.KubeArmorVersion !== undefined) emit('KubeArmorVersion', ka.KubeArmorVersion);
+  if (ka.NodeID !== undefined) emit('NodeID', ka.NodeID);
+  if (ka.UserName !== undefined) emit('UserName', ka.UserName);
   if (ka.Owner) {
-    a['Owner.Ref'] = ka.Owner.Ref;
-    a['Owner.Name'] = ka.Owner.Name;
-    a['Owner.Namespace'] = ka.Owner.Namespace;
+    emit('Owner.Ref', ka.Owner.Ref);
+    emit('Owner.Name', ka.Owner.Name);
+    emit('Owner.Namespace', ka.Owner.Namespace);
   }
   if (ka.ExecEvent) {
-    a['ExecEvent.ExecID'] = ka.ExecEvent.ExecID;
-    a['ExecEvent.ExecutableName'] = ka.ExecEvent.ExecutableName;
+    emit('ExecEvent.ExecID', ka.ExecEvent.ExecID);
+    emit('ExecEvent.ExecutableName', ka.ExecEvent.ExecutableName);
   }
-  if (ka.EventData) for (const k of Object.keys(ka.EventData)) a[`EventData.${k}`] = ka.EventData[k];
-
-  if (ka.NamespaceName) a[ATTR_K8S_NAMESPACE_NAME] = ka.NamespaceName;
-  if (ka.PodName) a[ATTR_K8S_POD_NAME] = ka.PodName;
-  if (ka.ContainerName) a[ATTR_K8S_CONTAINER_NAME] = ka.ContainerName;
-  if (ka.ContainerID) a[ATTR_CONTAINER_ID] = ka.ContainerID;
+  if (ka.EventData) {
+    for (const k of Object.keys(ka.EventData)) {
+      const v = ka.EventData[k];
+      if (v !== undefined) emit(`EventData.${k}`, v);
+    }
+  }
+  if (ka.NamespaceName) emit(ATTR_K8S_NAMESPACE_NAME, ka.NamespaceName);
+  if (ka.PodName) emit(ATTR_K8S_POD_NAME, ka.PodName);
+  if (ka.ContainerName) emit(ATTR_K8S_CONTAINER_NAME, ka.ContainerName);
+  if (ka.ContainerID) emit(ATTR_CONTAINER_ID, ka.ContainerID);
   if (ka.ContainerImage) {
     const img = splitImage(ka.ContainerImage);
-    a[ATTR_CONTAINER_IMAGE_NAME] = img.name;
-    if (img.tag) a[ATTR_CONTAINER_IMAGE_TAGS] = [img.tag];
+    emit(ATTR_CONTAINER_IMAGE_NAME, img.name);
+    if (img.tag) emit(ATTR_CONTAINER_IMAGE_TAGS, [img.tag]);
   }
-  a[ATTR_PROCESS_PID] = ka.HostPID;
-  a[ATTR_PROCESS_PARENT_PID] = ka.HostPPID;
-  if (ka.ProcessName) a[ATTR_PROCESS_EXECUTABLE_PATH] = ka.ProcessName;
+  emit(ATTR_PROCESS_PID, ka.HostPID);
+  emit(ATTR_PROCESS_PARENT_PID, ka.HostPPID);
+  if (ka.ProcessName) emit(ATTR_PROCESS_EXECUTABLE_PATH, ka.ProcessName);
   if (opts.commandLine) {
     const cl = commandLineOf(ev);
-    if (cl) a[ATTR_PROCESS_COMMAND_LINE] = cl;
+    if (cl) emit(ATTR_PROCESS_COMMAND_LINE, cl);
   }
   if (ka.Operation === 'Network') {
     const sa = ev.extras.sockaddr;
     const peer = sa?.addr ?? sa?.unixPath;
-    if (peer) a[ATTR_NETWORK_PEER_ADDRESS] = peer;
-    if (sa?.port !== undefined) a[ATTR_NETWORK_PEER_PORT] = sa.port;
+    if (peer) emit(ATTR_NETWORK_PEER_ADDRESS, peer);
+    if (sa?.port !== undefined) emit(ATTR_NETWORK_PEER_PORT, sa.port);
     const t = transportOf(ev);
-    if (t) a[ATTR_NETWORK_TRANSPORT] = t;
+    if (t) emit(ATTR_NETWORK_TRANSPORT, t);
   } else if (ka.Operation === 'File') {
     const p = ev.extras.path ?? ka.Resource;
-    if (p) a[ATTR_FILE_PATH] = p;
+    if (p) emit(ATTR_FILE_PATH, p);
   }
+}
+
+export function attributesOf(ev: AgentEvent, opts: RecordOptions): LogAttributes {
+  const a: LogAttributes = {};
+  forEachAttribute(ev, opts, (k, v) => { a[k] = Array.isArray(v) ? v.slice() : v; });
   return a;
 }
 

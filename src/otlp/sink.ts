@@ -13,11 +13,10 @@ import type { AgentEvent } from '../events/types';
 import { isAlert } from '../events/types';
 import type { AgentMetrics } from '../metrics/metrics';
 import type { EventSink } from '../pipeline/sink';
-import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { OtlpSinkOptions } from './options';
 import { EventQueue } from './queue';
-import { toLogRecord, type RecordContext } from './record';
-import { agentResource, agentVersion, SERVICE_NAME } from './resource';
+import { LogsRequestEncoder } from './encode';
+import { agentResourceAttributes, agentVersion, SERVICE_NAME } from './resource';
 import { OtlpLogsTransport, type ExportOutcome } from './transport';
 
 export type Signal = 'logs' | 'alerts';
@@ -54,18 +53,14 @@ class Lane {
 export class OtlpSink implements EventSink {
   readonly name = 'otlp';
   private readonly lanes: Record<Signal, Lane>;
-  private readonly ctx: RecordContext;
+  private readonly encoder: LogsRequestEncoder;
   private flushing = 0;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
 
   constructor(readonly opts: OtlpSinkOptions, private readonly metrics: AgentMetrics) {
     const version = agentVersion();
-    this.ctx = {
-      commandLine: opts.commandLine,
-      resource: agentResource(opts.resource),
-      scope: { name: SERVICE_NAME, version },
-    };
+    this.encoder = new LogsRequestEncoder(agentResourceAttributes(opts.resource), { name: SERVICE_NAME, version }, { commandLine: opts.commandLine });
     const ua = `otelarmor/${version}`;
     const mk = () => new OtlpLogsTransport(opts, ua);
     this.lanes = {
@@ -145,25 +140,25 @@ export class OtlpSink implements EventSink {
   }
 
   private send(l: Lane, batch: AgentEvent[]): void {
-    let records: ReadableLogRecord[];
+    let req: Buffer;
     try {
-      records = batch.map((ev) => toLogRecord(ev, this.ctx));
+      req = this.encoder.encode(batch);
     } catch {
       // Per-record fallback so one malformed event does not take its batch down.
-      records = [];
       const kept: AgentEvent[] = [];
       let bad = 0;
       for (const ev of batch) {
-        try { records.push(toLogRecord(ev, this.ctx)); kept.push(ev); } catch { bad++; }
+        try { this.encoder.encode([ev]); kept.push(ev); } catch { bad++; }
       }
       this.drop(l.signal, EXPORT_DROP_REASONS.encode, bad);
       batch = kept;
       if (!batch.length) return;
+      try { req = this.encoder.encode(batch); } catch { this.drop(l.signal, EXPORT_DROP_REASONS.encode, batch.length); return; }
     }
     l.inflightRequests++;
     l.inflightRecords += batch.length;
     const t0 = process.hrtime.bigint();
-    l.transport.export(records, (o: ExportOutcome) => {
+    l.transport.export(req, (o: ExportOutcome) => {
       l.inflightRequests--;
       l.inflightRecords -= batch.length;
       const secs = Number(process.hrtime.bigint() - t0) / 1e9;

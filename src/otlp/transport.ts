@@ -1,9 +1,8 @@
-// One OTLP/gRPC LogsService/Export client per signal. Requests are serialised by the OTel SDK's
-// ProtobufLogsSerializer (otlp-transformer); the channel is ours so that reconnect backoff is
+// One OTLP/gRPC LogsService/Export client per signal, sending requests encoded by encode.ts
+// (responses parsed by the SDK's ProtobufLogsSerializer); the channel is ours so that reconnect backoff is
 // bounded (grpc-js defaults grow to 120 s) and gRPC status codes reach the retry policy.
 import * as grpc from '@grpc/grpc-js';
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
-import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { OtlpSinkOptions } from './options';
 
 const EXPORT_PATH = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
@@ -58,17 +57,8 @@ export class OtlpLogsTransport {
     }) as grpc.Client & { Export?: ExportFn };
   }
 
-  /** Serialise and send one request; never throws, always calls back once. */
-  export(records: ReadableLogRecord[], cb: (o: ExportOutcome) => void): void {
-    let req: Uint8Array | undefined;
-    try {
-      req = ProtobufLogsSerializer.serializeRequest(records);
-    } catch (e) {
-      cb({ ok: false, retryable: false, code: -1, message: `serialize: ${String(e)}`, rejected: 0 });
-      return;
-    }
-    if (!req) { cb({ ok: false, retryable: false, code: -1, message: 'serializer returned nothing', rejected: 0 }); return; }
-    const buf = Buffer.from(req.buffer, req.byteOffset, req.byteLength);
+  /** Send one encoded ExportLogsServiceRequest; never throws, always calls back once. */
+  export(buf: Buffer, cb: (o: ExportOutcome) => void): void {
     const fn = this.client.Export as ExportFn;
     try {
       fn.call(this.client, buf, this.metadata, { deadline: Date.now() + this.opts.timeoutMs }, (err, res) => {

@@ -127,3 +127,14 @@ describe('otlp/record', () => {
     assert.equal(toLogRecord(fixture('exec'), { commandLine: false, resource, scope: { name: 'otelarmor', version: '0.1.0' } }).eventName, 'kubearmor.log');
   });
 });
+
+describe('otlp/record attribute order', () => {
+  it('emits KubeArmor fields in proto order (SCALAR_FIELDS), then nested, then semconv keys', async () => {
+    const { SCALAR_FIELDS } = await import('../../../src/otlp/record');
+    const full = { ...fixture('alert').ka, NodeID: 'n', UserName: 'u', MaxAlertsPerSec: 10, DroppingAlertsInterval: 30 };
+    const keys = Object.keys(attributesOf({ ...fixture('alert'), ka: full }, { commandLine: false }));
+    assert.deepEqual(keys.slice(0, SCALAR_FIELDS.length), [...SCALAR_FIELDS]);
+    assert.deepEqual(keys.slice(SCALAR_FIELDS.length, SCALAR_FIELDS.length + 5),
+      ['Owner.Ref', 'Owner.Name', 'Owner.Namespace', 'ExecEvent.ExecID', 'ExecEvent.ExecutableName']);
+  });
+});

@@ -1,0 +1,87 @@
+// Throughput of the OTLP sink into a real collector (otel/collector-bench.yaml: OTLP/gRPC in,
+// debug exporter at basic verbosity). Prints events/s from first write to the end of flush(), and
+// how many were lost: written − otelcol_receiver_accepted_log_records (the collector's own count).
+// Usage: node dist/bench/export/otlp-export.js [events=500000]
+import { spawn } from 'node:child_process';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { defaultConfig } from '../../src/config';
+import type { AgentEvent } from '../../src/events/types';
+import { AgentMetrics } from '../../src/metrics/metrics';
+import { createOtlpSink, otlpOptionsFromConfig, type OtlpSink } from '../../src/otlp';
+import { loadEvents } from '../../test/fixtures/events';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function accepted(metricsPort: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  let n = 0;
+  for (const line of text.split('\n')) if (line.startsWith('otelcol_receiver_accepted_log_records')) n += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return n;
+}
+
+async function main(): Promise<void> {
+  const total = Number(process.argv[2] ?? 500_000);
+  const otlpPort = await freePort();
+  const metricsPort = await freePort();
+  const col = spawn(path.join(ROOT, '.tools', 'bin', 'otelcol-otelarmor'), [`--config=${path.join(ROOT, 'otel', 'collector-bench.yaml')}`], {
+    env: { ...process.env, OTELARMOR_BENCH_OTLP_PORT: String(otlpPort), OTELARMOR_BENCH_METRICS_PORT: String(metricsPort) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    for (let i = 0; ; i++) {
+      try { await accepted(metricsPort); break; } catch { if (i > 200) throw new Error('collector did not start'); await sleep(100); }
+    }
+    await sleep(300);
+
+    const fx = loadEvents();
+    // 1 alert in 50 events (the rest exec/open/connect logs), all distinct objects, built up front.
+    const logs = fx.filter((e) => !e.ka.PolicyName);
+    const alerts = fx.filter((e) => e.ka.PolicyName);
+    const events: AgentEvent[] = new Array(total);
+    for (let i = 0; i < total; i++) {
+      const t = i % 50 === 49 ? alerts[i % alerts.length]! : logs[i % logs.length]!;
+      events[i] = { ka: { ...t.ka, HostPID: 1000 + (i % 30000) }, timeNs: t.timeNs + BigInt(i), observedNs: t.observedNs + BigInt(i), extras: t.extras };
+    }
+    const metrics = new AgentMetrics();
+    const sink = createOtlpSink(otlpOptionsFromConfig({ ...defaultConfig(), nodeName: 'bench', otlpEndpoint: `http://127.0.0.1:${otlpPort}` }, {}), metrics) as OtlpSink;
+    const cap = sink.opts.logsQueueCapacity;
+    const before = await accepted(metricsPort);
+
+    const BATCH = 1024;
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < total; i += BATCH) {
+      sink.write(events.slice(i, i + BATCH));
+      // Producer paces itself only to yield the event loop (the sink never blocks write()).
+      if ((i / BATCH) % 8 === 7) await new Promise<void>((r) => setImmediate(r));
+      while (sink.queued().logs > cap * 0.75) await sleep(1);
+    }
+    await sink.flush(Date.now() + 120_000);
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    let got = await accepted(metricsPort);
+    for (let i = 0; i < 20 && got - before < total; i++) { await sleep(100); got = await accepted(metricsPort); }
+    await sink.close();
+    const arrived = got - before;
+    const dropped = [...metrics.dropCounts.values()].reduce((a, b) => a + b, 0);
+    const rss = process.memoryUsage.rss() / 1048576;
+    process.stdout.write(
+      `otlp-export: ${total} events (${Math.round(total / 50)} alerts) in ${secs.toFixed(2)} s = ${Math.round(total / secs)} events/s; ` +
+      `collector accepted ${arrived}, lost ${total - arrived} (sink drop counters: ${dropped}); ` +
+      `batch ${sink.opts.batchSize}, logs in flight ${sink.opts.logsInflight}; agent RSS ${rss.toFixed(0)} MiB; ${require('node:os').cpus().length} CPUs\n`,
+    );
+  } finally {
+    col.kill('SIGTERM');
+  }
+}
+
+main().catch((e) => { process.stderr.write(`${e instanceof Error ? e.stack : e}\n`); process.exitCode = 1; });

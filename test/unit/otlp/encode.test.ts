@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { LogsRequestEncoder } from '../../../src/otlp/encode';
+import { toLogRecord } from '../../../src/otlp/record';
+import type { AgentEvent } from '../../../src/events/types';
+import { loadEvents, fixture } from '../../fixtures/events';
+
+const RES = { 'service.name': 'otelarmor', 'service.version': '0.1.0', 'k8s.node.name': 'nöde-ä' };
+const SCOPE = { name: 'otelarmor', version: '0.1.0' };
+
+function sdkBytes(evs: AgentEvent[], commandLine: boolean): Buffer {
+  const resource = resourceFromAttributes(RES);
+  const recs = evs.map((e) => toLogRecord(e, { commandLine, resource, scope: SCOPE }));
+  return Buffer.from(ProtobufLogsSerializer.serializeRequest(recs)!);
+}
+
+describe('otlp/encode: direct encoder vs the OTel SDK serializer', () => {
+  for (const commandLine of [false, true]) {
+    it(`is byte-identical on the recorded fixtures (commandLine=${commandLine})`, () => {
+      const evs = loadEvents();
+      const enc = new LogsRequestEncoder(RES, SCOPE, { commandLine });
+      assert.deepEqual(enc.encode(evs), sdkBytes(evs, commandLine));
+    });
+  }
+
+  it('is byte-identical on edge values: UTF-8, negative and large ints, long strings, big batches', () => {
+    const base = fixture('alert');
+    const odd: AgentEvent = {
+      ...base,
+      ka: {
+        ...base.ka, PID: -1, UID: 4294967294, HostPID: 2 ** 40, Message: 'ümlaut ☃ '.repeat(40),
+        Data: 'x'.repeat(20000), ATags: [], EventData: { Ключ: 'значение' },
+      },
+      timeNs: 0n,
+      observedNs: 18446744073709551615n,
+    };
+    const evs: AgentEvent[] = [odd];
+    for (let i = 0; i < 3000; i++) evs.push({ ...base, ka: { ...base.ka, HostPID: i }, timeNs: base.timeNs + BigInt(i) });
+    const enc = new LogsRequestEncoder(RES, SCOPE, { commandLine: false });
+    assert.deepEqual(enc.encode(evs), sdkBytes(evs, false));
+    // The encoder is reusable: a second request is independent of the first.
+    assert.deepEqual(enc.encode([base]), sdkBytes([base], false));
+  });
+});
