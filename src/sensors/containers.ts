@@ -105,18 +105,26 @@ export class ContainerResolver {
     return this.cache.size;
   }
 
-  /** Attribute a task: host when it is in the host pid namespace, else the container of its cgroup. */
-  resolve(tgid: number, pidNs: number, mntNs: number): Attribution {
+  /**
+   * Attribute a task: host when it is in the host pid namespace, else the container of its cgroup.
+   * `fallbackTgids` (e.g. the parent, which shares the cgroup unless moved) are read when the task
+   * itself has already exited by the time its record is enriched.
+   */
+  resolve(tgid: number, pidNs: number, mntNs: number, fallbackTgids: readonly number[] = []): Attribution {
     if (pidNs === this.hostPidNs || pidNs === 0) return HOST;
     const key = `${pidNs}:${mntNs}`;
     const hit = this.cache.get(key);
     const now = this.now();
     if (hit && hit.expiresMs > now) return hit.att;
     let text: string | undefined;
-    try {
-      text = fs.readFileSync(path.join(this.procRoot, String(tgid), 'cgroup'), 'utf8');
-    } catch {
-      text = undefined;
+    for (const t of [tgid, ...fallbackTgids]) {
+      if (t <= 0) continue;
+      try {
+        text = fs.readFileSync(path.join(this.procRoot, String(t), 'cgroup'), 'utf8');
+        break;
+      } catch {
+        text = undefined;
+      }
     }
     if (text === undefined) return hit?.att ?? { host: false };
     const c = containerFromCgroupFile(text);

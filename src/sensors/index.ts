@@ -219,7 +219,7 @@ export class Enricher {
 
   private emit(rec: KernelRecord, d: EventDraft, node: ProcNode | undefined, out: AgentEvent[]): void {
     const o = this.opts;
-    const att = this.containers.resolve(rec.tgid, rec.pidNs, rec.mntNs);
+    const att = this.containers.resolve(rec.tgid, rec.pidNs, rec.mntNs, [rec.ppid]);
     const type: EventType = att.containerId ? 'ContainerLog' : 'HostLog';
     const parent = rec.ppid > 0 ? this.tree.get(rec.ppid) : undefined;
     const processName = node?.exe || rec.comm;
@@ -272,9 +272,10 @@ export class Enricher {
       mntNs: rec.mntNs,
       cgroupId: typeof rec.cgroupId === 'bigint' ? rec.cgroupId.toString() : String(rec.cgroupId ?? 0),
     };
-    // FileRecord.flags (open/AT_* flags) shadows RecordHeader.flags in the decoded record, so for
-    // file records a match is known only from ruleId (0 = no rule) and the kill bit is not visible.
-    const hflags = rec.op === Op.File ? (rec.ruleId !== 0 ? RecordFlag.Matched : 0) : rec.flags;
+    // RecordFlag bits: `recordFlags` when the decoder sets it; else `flags`, except on file records
+    // where `flags` is the syscall's flags word (then only ruleId != 0 tells a kernel match).
+    const rf = (rec as { recordFlags?: unknown }).recordFlags;
+    const hflags = typeof rf === 'number' ? rf : rec.op === Op.File ? (rec.ruleId !== 0 ? RecordFlag.Matched : 0) : rec.flags;
     if (hflags & RecordFlag.Matched) extras.kernelRuleId = rec.ruleId;
     if (hflags & RecordFlag.Killed) extras.killed = true;
     const ev: AgentEvent = { ka, timeNs, observedNs: BigInt(Date.now()) * 1_000_000n, extras };

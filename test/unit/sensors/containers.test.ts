@@ -67,6 +67,9 @@ describe('containers: resolver', () => {
       assert.equal(r.cacheSize, 1);
       // Another task of the same container that has already exited: served from the cache.
       assert.deepEqual(r.resolve(501, 4026532500, 4026532501), { host: false, containerId: ID, runtime: 'docker' });
+      // First record of a pair whose task is gone: the parent's cgroup answers.
+      addProc(root, { pid: 700, ppid: 1, comm: 'sh', exe: '/bin/sh', args: ['sh'], cwd: '/', pidNs: 4026532700, mntNs: 4026532701, cgroup: `0::/machine.slice/libpod-${ID2}.scope\n` });
+      assert.deepEqual(r.resolve(701, 4026532700, 4026532701, [700]), { host: false, containerId: ID2, runtime: 'podman' });
       // Unknown namespace pair, task gone: not host, no container id.
       assert.deepEqual(r.resolve(999, 4026532900, 4026532901), { host: false });
     } finally {

@@ -1,0 +1,71 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import { EnrichHarness } from './enrich-harness';
+
+describe('kernel enrich: network events', function () {
+  this.timeout(30000);
+  let h: EnrichHarness;
+  let server: net.Server;
+  let port: number;
+  before(async function () {
+    this.timeout(120000);
+    h = await EnrichHarness.open(this);
+    server = net.createServer((s) => s.end());
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
+    port = (server.address() as net.AddressInfo).port;
+  });
+  after(async () => {
+    await h?.close();
+    server?.close();
+  });
+
+  it('a child connects to 127.0.0.1:<port>: socket and connect events with KubeArmor strings', async () => {
+    const node = fs.realpathSync(process.execPath);
+    const code = `const s=require('net').connect(${port},'127.0.0.1',()=>s.end());s.on('close',()=>process.exit(0))`;
+    const r = await h.run(process.execPath, ['-e', code]);
+    assert.equal(r.code, 0);
+    const conn = await h.waitFor((e) => e.ka.HostPID === r.pid && e.extras.syscall === 'connect', 'connect');
+    const ka = conn.ka;
+    assert.equal(ka.Operation, 'Network');
+    assert.equal(ka.Type, 'HostLog');
+    assert.equal(ka.ProcessName, node);
+    assert.equal(ka.Source, `${node} -e ${code}`);
+    assert.equal(ka.Resource, `sa_family=AF_INET sin_port=${port} sin_addr=127.0.0.1`);
+    assert.match(ka.Data!, /^syscall=SYS_CONNECT fd=\d+$/);
+    // Node connects non-blocking: the syscall returns EINPROGRESS.
+    assert.equal(ka.Result, 'Operation now in progress');
+    assert.equal(ka.EventData!.Sin_port, String(port));
+    assert.equal(ka.EventData!.Sin_addr, '127.0.0.1');
+    assert.equal(ka.EventData!.Sa_family, 'AF_INET');
+    assert.deepEqual(conn.extras.sockaddr, { family: 'AF_INET', port, addr: '127.0.0.1' });
+    const fd = ka.Data!.split('fd=')[1];
+    const sock = await h.waitFor((e) => e.ka.HostPID === r.pid && e.extras.syscall === 'socket' && e.extras.retval === Number(fd), 'socket');
+    assert.equal(sock.ka.Resource, 'domain=AF_INET type=SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC protocol=HOPOPT');
+    assert.equal(sock.ka.Data, 'syscall=SYS_SOCKET');
+    assert.equal(sock.ka.Result, 'Passed');
+  });
+
+  it('the listening side: bind, listen and accept in this process', async () => {
+    const node = fs.realpathSync(process.execPath);
+    const srv = net.createServer((s) => s.end());
+    await new Promise<void>((res) => srv.listen(0, '127.0.0.1', () => res()));
+    const p = (srv.address() as net.AddressInfo).port;
+    try {
+      const bind = await h.waitFor((e) => e.ka.HostPID === process.pid && e.extras.syscall === 'bind' && e.extras.sockaddr?.port === p, 'bind');
+      assert.equal(bind.ka.Resource, `sa_family=AF_INET sin_port=${p} sin_addr=127.0.0.1`);
+      assert.equal(bind.ka.ProcessName, node);
+      assert.equal(bind.ka.Result, 'Passed');
+      const fd = bind.ka.Data!.split('fd=')[1];
+      const listen = await h.waitFor((e) => e.ka.HostPID === process.pid && e.extras.syscall === 'listen' && e.ka.Data === `syscall=SYS_LISTEN fd=${fd}`, 'listen');
+      assert.equal(listen.ka.Resource, undefined);
+      assert.equal(listen.ka.Result, 'Passed');
+      const c = net.connect(p, '127.0.0.1');
+      await new Promise<void>((res) => c.on('close', () => res()));
+      const acc = await h.waitFor((e) => e.ka.HostPID === process.pid && e.extras.syscall.startsWith('accept') && e.ka.Data!.endsWith(`fd=${fd}`) && e.ka.Result === 'Passed', 'accept');
+      assert.equal(acc.ka.Resource, `sa_family=AF_INET sin_port=${c.localPort} sin_addr=127.0.0.1`);
+    } finally {
+      srv.close();
+    }
+  });
+});
