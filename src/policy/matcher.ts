@@ -139,11 +139,14 @@ export function parentDir(p: string): string {
 
 // ---- matching ----
 
-function decide(r: MatchRule, ev: AgentEvent): Verdict {
+/** A hit on rule r: Allow needs its readOnly/ownerOnly conditions satisfied; Block/Audit with
+ *  conditions exempts the accesses that satisfy them. Not allowed / exempt → the posture. */
+function decide(r: MatchRule, ev: AgentEvent, allowList: boolean): Verdict {
   const cond = r.readOnly || r.ownerOnly;
   const satisfied = (!r.readOnly || eventIsRead(ev)) && (!r.ownerOnly || eventIsOwner(ev));
-  if (r.action === 'Allow') return satisfied ? { kind: 'rule', rule: r } : POSTURE;
-  return cond && satisfied ? POSTURE : { kind: 'rule', rule: r };
+  const fallback = allowList ? POSTURE : NONE;
+  if (r.action === 'Allow') return satisfied ? { kind: 'rule', rule: r } : fallback;
+  return cond && satisfied ? fallback : { kind: 'rule', rule: r };
 }
 
 function best(cands: readonly MatchRule[] | undefined, want: (r: MatchRule) => boolean): MatchRule | undefined {
@@ -177,11 +180,11 @@ function matchPath(ix: PathIndex, ev: AgentEvent, category: 'process' | 'file'):
     const root = ix.dirs.get('/');
     w = best(root, withSource) ?? best(root, noSource);
   }
-  if (w) return decide(w, ev);
+  if (w) return decide(w, ev, ix.allowList);
   if (category === 'process' && ix.execname.size) {
     const l = ix.execname.get(T.slice(T.lastIndexOf('/') + 1));
     w = best(l, withSource) ?? best(l, noSource);
-    if (w) return decide(w, ev);
+    if (w) return decide(w, ev, ix.allowList);
   }
   if (ix.dirs.size && T !== '/') {
     const direct = parentDir(T);
@@ -190,9 +193,9 @@ function matchPath(ix: PathIndex, ev: AgentEvent, category: 'process' | 'file'):
       const l = ix.dirs.get(d);
       if (l) {
         w = best(l, withSource);
-        if (w && (w.recursive || d === direct)) return decide(w, ev);
+        if (w && (w.recursive || d === direct)) return decide(w, ev, ix.allowList);
         w = best(l, noSource);
-        if (w && (w.recursive || d === direct)) return decide(w, ev);
+        if (w && (w.recursive || d === direct)) return decide(w, ev, ix.allowList);
       }
       if (d === '/') break;
       d = parentDir(d.slice(0, -1));
@@ -202,7 +205,7 @@ function matchPath(ix: PathIndex, ev: AgentEvent, category: 'process' | 'file'):
     const res = ev.ka.Resource ?? '';
     const proc = ev.ka.ProcessName ?? '';
     w = best(ix.patterns, (r) => goGlobMatch(r.target, res) || goGlobMatch(r.target, proc));
-    if (w) return decide(w, ev);
+    if (w) return decide(w, ev, ix.allowList);
   }
   return ix.allowList ? POSTURE : NONE;
 }
