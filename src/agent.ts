@@ -137,8 +137,8 @@ export async function startAgent(cfg: AgentConfig, io: AgentIo): Promise<Running
   // Rego rules.
   const { RegoEngine } = await import('./rego/engine');
   const rego = await RegoEngine.load(cfg.rules, { metrics });
-  metrics.gauges.policiesLoaded.set('rego', rego.ruleCount);
-  io.info(`rego: ${rego.ruleCount} rules from ${rego.source}`);
+  metrics.gauges.policiesLoaded.set('rego', rego.rules.length);
+  io.info(`rego: ${rego.rules.length} rules from ${rego.sources.join(', ')}`);
 
   // Enrichment.
   const { Enricher } = await import('./sensors');
@@ -185,7 +185,7 @@ export async function startAgent(cfg: AgentConfig, io: AgentIo): Promise<Running
     applyRules();
     const err = await rego.reload();
     if (err) io.warn(`rego: ${err}; previous rules kept`);
-    metrics.gauges.policiesLoaded.set('rego', rego.ruleCount);
+    metrics.gauges.policiesLoaded.set('rego', rego.rules.length);
   };
   const watchers: FSWatcher[] = [];
   let debounce: NodeJS.Timeout | undefined;
