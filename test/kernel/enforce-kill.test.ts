@@ -1,0 +1,190 @@
+// Kill-on-attempt for real: Block rules stop the program before it can use the result of the
+// syscall (no output from a blocked exec, no data from a blocked read); Audit leaves it alone
+// and still reports the match although file visibility is off; an allow-list with block
+// posture kills what is not listed. Rules are hand-built KernelRuleSets scoped to test paths or
+// to a private (pid ns, mnt ns) pair.
+import assert from 'node:assert/strict';
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Op, RecordFlag, type ExecRecord, type FileRecord } from '../../src/events/record';
+import { PostureMode, RuleFlag, RuleKind } from '../../src/kernel/rule-types';
+import { EMPTY_RULES, EnforceHarness, namespacesOf, prog } from './enforce-harness';
+
+const SECRET = 'oa-secret-3f9c1d';
+
+describe('kernel enforcement: kill-on-attempt', function () {
+  this.timeout(30000);
+  let h: EnforceHarness;
+  let dir: string;
+
+  before(async function () {
+    // Host: process visible, file NOT visible (the Audit test relies on it).
+    h = await EnforceHarness.open(this, ['process']);
+    dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'oa-enforce-')));
+  });
+  afterEach(() => {
+    h?.enforcer.apply(EMPTY_RULES);
+  });
+  after(async () => {
+    await h?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('start-up: mode gauge and one start-up line', () => {
+    assert.equal(h.enforcer.mode, 'kill-on-attempt+cgroup');
+    assert.deepEqual(Object.fromEntries(h.metrics.gauges.enforcerMode), { 'bpf-lsm': 0, 'kill-on-attempt+cgroup': 1, 'audit-only': 0 });
+    assert.deepEqual(h.logLines, [
+      'enforcer: kill-on-attempt+cgroup: Block kills the caller after the syscall (SIGKILL from the sensors); 6 cgroup programs on /sys/fs/cgroup/unified deny connect/sendmsg/bind',
+    ]);
+    assert.deepEqual(h.enforcer.status.attached, ['oa_nb_connect4', 'oa_nb_connect6', 'oa_nb_sendmsg4', 'oa_nb_sendmsg6', 'oa_nb_bind4', 'oa_nb_bind6']);
+  });
+
+  it('blocked exec: the program never prints, dies of SIGKILL, record flagged Killed|Matched with the rule id', async () => {
+    const marker = prog('enforce-marker');
+    h.enforcer.apply({
+      rules: [{ pidNs: 0, mntNs: 0, kind: RuleKind.Process, num: 0, target: marker, source: '', ruleId: 41, flags: RuleFlag.Block }],
+      postures: [],
+      userSpaceOnly: [],
+    });
+    const r = await h.run(marker, ['blocked']);
+    assert.deepEqual(r.lines, []);
+    assert.equal(r.signal, 'SIGKILL');
+    assert.equal(r.code, null);
+    const execs = h.of(r.pid, Op.ProcessExec) as ExecRecord[];
+    assert.equal(execs.length, 1);
+    const e = execs[0]!;
+    assert.equal(e.path, marker);
+    assert.equal(e.ret, 0);
+    assert.equal(e.recordFlags, RecordFlag.Matched | RecordFlag.Killed);
+    assert.equal(e.ruleId, 41);
+
+    // Same binary with the rule removed: runs normally, record unflagged.
+    h.enforcer.apply(EMPTY_RULES);
+    const ok = await h.run(marker, ['free']);
+    assert.deepEqual(ok.lines, ['marker free']);
+    assert.equal(ok.code, 0);
+    const e2 = h.of(ok.pid, Op.ProcessExec)[0] as ExecRecord;
+    assert.equal(e2.recordFlags, 0);
+    assert.equal(e2.ruleId, 0);
+  });
+
+  it('blocked read: the secret is never printed, the reader dies of SIGKILL at the open', async () => {
+    const secret = path.join(dir, 'secret.txt');
+    writeFileSync(secret, SECRET);
+    h.enforcer.apply({
+      rules: [{ pidNs: 0, mntNs: 0, kind: RuleKind.File, num: 0, target: secret, source: '', ruleId: 42, flags: RuleFlag.Block }],
+      postures: [],
+      userSpaceOnly: [],
+    });
+    const r = await h.run(prog('enforce-read'), [secret]);
+    assert.deepEqual(r.lines, []);
+    assert.equal(r.signal, 'SIGKILL');
+    const files = h.of(r.pid, Op.File) as FileRecord[];
+    assert.equal(files.length, 1);
+    const f = files[0]!;
+    assert.equal(f.path, secret);
+    assert.ok(f.ret >= 3, `open succeeded in the kernel before the kill (ret ${f.ret})`);
+    // File visibility is off on the host: the record exists only because the rule matched.
+    assert.equal(f.recordFlags, RecordFlag.Matched | RecordFlag.Killed | RecordFlag.RuleOnly);
+    assert.equal(f.ruleId, 42);
+  });
+
+  it('directory rule (recursive, from a source): blocks a file two levels down for that reader only', async () => {
+    const sub = path.join(dir, 'vault', 'inner');
+    require('node:fs').mkdirSync(sub, { recursive: true });
+    const secret = path.join(sub, 'key.txt');
+    writeFileSync(secret, SECRET);
+    h.enforcer.apply({
+      rules: [
+        { pidNs: 0, mntNs: 0, kind: RuleKind.File, num: 0, target: path.join(dir, 'vault') + '/', source: prog('enforce-read'), ruleId: 43, flags: RuleFlag.Block | RuleFlag.Dir | RuleFlag.Recursive },
+      ],
+      postures: [],
+      userSpaceOnly: [],
+    });
+    const r = await h.run(prog('enforce-read'), [secret]);
+    assert.deepEqual(r.lines, []);
+    assert.equal(r.signal, 'SIGKILL');
+    const f = h.of(r.pid, Op.File)[0] as FileRecord;
+    assert.equal(f.ruleId, 43);
+    assert.equal(f.recordFlags, RecordFlag.Matched | RecordFlag.Killed | RecordFlag.RuleOnly);
+    // Another program (cat) reading the same file is not the rule's source: untouched.
+    const cat = await h.run('/bin/cat', [secret]);
+    assert.deepEqual(cat.lines, [SECRET]);
+    assert.equal(cat.code, 0);
+  });
+
+  it('non-recursive directory rule covers direct children only', async () => {
+    const top = path.join(dir, 'flat');
+    require('node:fs').mkdirSync(path.join(top, 'deeper'), { recursive: true });
+    writeFileSync(path.join(top, 'a.txt'), 'A');
+    writeFileSync(path.join(top, 'deeper', 'b.txt'), 'B');
+    h.enforcer.apply({
+      rules: [{ pidNs: 0, mntNs: 0, kind: RuleKind.File, num: 0, target: top + '/', source: '', ruleId: 44, flags: RuleFlag.Block | RuleFlag.Dir }],
+      postures: [],
+      userSpaceOnly: [],
+    });
+    const deep = await h.run(prog('enforce-read'), [path.join(top, 'deeper', 'b.txt')]);
+    assert.deepEqual(deep.lines, ['open 3', 'data B']);
+    assert.equal(deep.code, 0);
+    const direct = await h.run(prog('enforce-read'), [path.join(top, 'a.txt')]);
+    assert.deepEqual(direct.lines, []);
+    assert.equal(direct.signal, 'SIGKILL');
+  });
+
+  it('Audit: the read succeeds and prints, the record is Matched|RuleOnly with the rule id although file visibility is off', async () => {
+    const secret = path.join(dir, 'audited.txt');
+    writeFileSync(secret, SECRET);
+    h.enforcer.apply({
+      rules: [{ pidNs: 0, mntNs: 0, kind: RuleKind.File, num: 0, target: secret, source: '', ruleId: 45, flags: RuleFlag.Audit }],
+      postures: [],
+      userSpaceOnly: [],
+    });
+    const r = await h.run(prog('enforce-read'), [secret]);
+    assert.deepEqual(r.lines, ['open 3', `data ${SECRET}`]);
+    assert.equal(r.code, 0);
+    assert.equal(r.signal, null);
+    // Only the audited open is reported: the loader's opens (libc, ...) are invisible.
+    const files = h.of(r.pid, Op.File) as FileRecord[];
+    assert.deepEqual(files.map((f) => [f.path, f.ret, f.recordFlags, f.ruleId]), [[secret, 3, RecordFlag.Matched | RecordFlag.RuleOnly, 45]]);
+  });
+
+  it('allow-list with block posture (private pid+mnt namespace): listed exec runs, unlisted exec is killed', async () => {
+    const marker = prog('enforce-marker');
+    const secret = path.join(dir, 'allow.txt');
+    writeFileSync(secret, SECRET);
+    const inNamespace = (target: string, args: string[]) =>
+      h.run(prog('enforce-nsexec'), [target, ...args], {
+        onLine: (line, write) => {
+          const m = /^child (\d+)$/.exec(line);
+          if (!m) return;
+          const ns = namespacesOf(Number(m[1]));
+          h.enforcer.apply({
+            rules: [{ ...ns, kind: RuleKind.Process, num: 0, target: marker, source: '', ruleId: 46, flags: RuleFlag.Allow }],
+            postures: [{ ...ns, kind: RuleKind.Process, mode: PostureMode.AllowListBlock }],
+            userSpaceOnly: [],
+          });
+          write('go\n');
+        },
+      });
+    const allowed = await inNamespace(marker, ['listed']);
+    assert.equal(allowed.lines.length, 5);
+    assert.deepEqual([allowed.lines[0], allowed.lines[1], allowed.lines[3], allowed.lines[4]], ['unshare 0', 'pipe 0', 'marker listed', 'exit 0']);
+    assert.match(allowed.lines[2]!, /^child \d+$/);
+    // The private namespace has no visibility and an Allow hit is silent: no exec record at all.
+    const listedPid = Number(/\d+/.exec(allowed.lines[2]!)![0]);
+    assert.deepEqual(h.of(listedPid, Op.ProcessExec), []);
+
+    const denied = await inNamespace(prog('enforce-read'), [secret]);
+    assert.deepEqual(denied.lines.slice(0, 2), ['unshare 0', 'pipe 0']);
+    assert.equal(denied.lines[3], 'signal 9');
+    assert.equal(denied.lines.length, 4);
+    const childPid = Number(/\d+/.exec(denied.lines[2]!)![0]);
+    const e = (await h.waitFor((x) => x.op === Op.ProcessExec && x.tgid === childPid, 'unlisted exec')) as ExecRecord;
+    assert.equal(e.path, prog('enforce-read'));
+    assert.equal(e.recordFlags, RecordFlag.Matched | RecordFlag.Killed | RecordFlag.RuleOnly);
+    assert.equal(e.ruleId, 0, 'default posture: rule id 0');
+    const ns = namespacesOf(process.pid);
+    assert.notEqual(e.pidNs, ns.pidNs, 'the killed exec ran in the private pid namespace');
+  });
+});
