@@ -1,9 +1,11 @@
 // Throughput of the OTLP sink into a real collector (otel/collector-bench.yaml: OTLP/gRPC in,
 // debug exporter at basic verbosity). Prints events/s from first write to the end of flush(), and
 // how many were lost: written − otelcol_receiver_accepted_log_records (the collector's own count).
-// Usage: node dist/bench/export/otlp-export.js [events=500000]
+// Usage: node dist/bench/export/otlp-export.js [events=500000]  (BENCH_INFLIGHT, BENCH_BATCH override
+// the sink's logsInflight / batchSize)
 import { spawn } from 'node:child_process';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { defaultConfig } from '../../src/config';
 import type { AgentEvent } from '../../src/events/types';
@@ -23,12 +25,14 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function accepted(metricsPort: number): Promise<number> {
+async function collectorMetric(metricsPort: number, prefix: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   let n = 0;
-  for (const line of text.split('\n')) if (line.startsWith('otelcol_receiver_accepted_log_records')) n += Number(line.slice(line.lastIndexOf(' ') + 1));
+  for (const line of text.split('\n')) if (line.startsWith(prefix)) n += Number(line.slice(line.lastIndexOf(' ') + 1));
   return n;
 }
+const accepted = (port: number) => collectorMetric(port, 'otelcol_receiver_accepted_log_records');
+const collectorCpu = (port: number) => collectorMetric(port, 'otelcol_process_cpu_seconds');
 
 async function main(): Promise<void> {
   const total = Number(process.argv[2] ?? 500_000);
@@ -54,11 +58,16 @@ async function main(): Promise<void> {
       events[i] = { ka: { ...t.ka, HostPID: 1000 + (i % 30000) }, timeNs: t.timeNs + BigInt(i), observedNs: t.observedNs + BigInt(i), extras: t.extras };
     }
     const metrics = new AgentMetrics();
-    const sink = createOtlpSink(otlpOptionsFromConfig({ ...defaultConfig(), nodeName: 'bench', otlpEndpoint: `http://127.0.0.1:${otlpPort}` }, {}), metrics) as OtlpSink;
+    const opts = otlpOptionsFromConfig({ ...defaultConfig(), nodeName: 'bench', otlpEndpoint: `http://127.0.0.1:${otlpPort}` }, {})!;
+    if (process.env.BENCH_INFLIGHT) opts.logsInflight = Number(process.env.BENCH_INFLIGHT);
+    if (process.env.BENCH_BATCH) opts.batchSize = Number(process.env.BENCH_BATCH);
+    const sink = createOtlpSink(opts, metrics) as OtlpSink;
     const cap = sink.opts.logsQueueCapacity;
     const before = await accepted(metricsPort);
 
     const BATCH = 1024;
+    const colCpu0 = await collectorCpu(metricsPort);
+    const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < total; i += BATCH) {
       sink.write(events.slice(i, i + BATCH));
@@ -68,8 +77,11 @@ async function main(): Promise<void> {
     }
     await sink.flush(Date.now() + 120_000);
     const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    const cpu = process.cpuUsage(cpu0);
+    const agentCpu = (cpu.user + cpu.system) / 1e6;
     let got = await accepted(metricsPort);
     for (let i = 0; i < 20 && got - before < total; i++) { await sleep(100); got = await accepted(metricsPort); }
+    const colCpu = (await collectorCpu(metricsPort)) - colCpu0;
     await sink.close();
     const arrived = got - before;
     const dropped = [...metrics.dropCounts.values()].reduce((a, b) => a + b, 0);
@@ -77,7 +89,9 @@ async function main(): Promise<void> {
     process.stdout.write(
       `otlp-export: ${total} events (${Math.round(total / 50)} alerts) in ${secs.toFixed(2)} s = ${Math.round(total / secs)} events/s; ` +
       `collector accepted ${arrived}, lost ${total - arrived} (sink drop counters: ${dropped}); ` +
-      `batch ${sink.opts.batchSize}, logs in flight ${sink.opts.logsInflight}; agent RSS ${rss.toFixed(0)} MiB; ${require('node:os').cpus().length} CPUs\n`,
+      `batch ${sink.opts.batchSize}, logs in flight ${sink.opts.logsInflight}; agent RSS ${rss.toFixed(0)} MiB; ` +
+      `CPU: agent ${agentCpu.toFixed(2)} s (${(agentCpu / total * 1e6).toFixed(1)} µs/event), collector ${colCpu.toFixed(2)} s; ` +
+      `${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(2)}\n`,
     );
   } finally {
     col.kill('SIGTERM');
