@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* Compiled policy rules as the kernel interprets them. Keep in sync with src/kernel/rule-types.ts
  * (lookup order and flag values are documented there) and src/kernel/rules.ts (byte encoding).
- * Sensors call rules__check_path() / rules__check_num() once they know the event's target; the
+ * Sensors call rules__check_path() / rules__check_num() / rules__check_net() once they know the
+ * event's target; the
  * verdict says whether the event must leave the kernel although its category is invisible
  * (OA_V_MATCH) and whether the kill-on-attempt enforcer must stop the caller (OA_V_KILL).
  * bpf/netblock.bpf.c and bpf/lsm.bpf.c use the same maps and lookup (rules__find_*).
@@ -560,6 +561,30 @@ __noinline __u32 rules__check_num(__u32 kind, __u32 num, __u32 *rule_id)
 		return 0;
 	found = rules__find_num(s, kind, num, &hit);
 	return rules__verdict(s, kind, found, &hit, 0, rule_id);
+}
+
+/* Network events: protocol (IPPROTO_*, 0 = unknown: skipped) then NET_NUM_SOCKTYPE_BASE + type,
+ * first hit decides, posture once; never OA_V_KILL (bpf/netblock.bpf.c denies instead).
+ * Use this rather than two rules__check_num calls, which would apply the posture twice. */
+__noinline __u32 rules__check_net(__u32 protocol, __u32 type, __u32 *rule_id)
+{
+	struct oa_rules_scratch *s;
+	struct oa_rule_hit hit = {};
+	int found = 0;
+
+	if (!rule_id)
+		return 0;
+	*rule_id = 0;
+	s = rules__scratch();
+	if (!s)
+		return 0;
+	if (protocol)
+		found = rules__find_num(s, OA_RK_NETWORK, protocol, &hit);
+	else
+		rules__prepare(s, OA_RK_NETWORK, 0);
+	if (!found)
+		found = rules__find_num_again(s, OA_NET_NUM_SOCKTYPE_BASE + type, &hit);
+	return rules__verdict(s, OA_RK_NETWORK, found, &hit, 0, rule_id);
 }
 
 #endif /* __OA_RULES_H */
