@@ -2,9 +2,9 @@
 /* Compiled policy rules as the kernel interprets them. Keep in sync with src/kernel/rule-types.ts
  * (lookup order and flag values are documented there) and src/kernel/rules.ts (byte encoding).
  * Sensors call rules__check_path() / rules__check_num() / rules__check_net() once they know the
- * event's target; the
- * verdict says whether the event must leave the kernel although its category is invisible
- * (OA_V_MATCH) and whether the kill-on-attempt enforcer must stop the caller (OA_V_KILL).
+ * event's target; the verdict says whether the event must leave the kernel although its category
+ * is invisible (OA_V_MATCH) and whether the kill-on-attempt enforcer must stop the caller
+ * (OA_V_KILL).
  * bpf/netblock.bpf.c and bpf/lsm.bpf.c use the same maps and lookup (rules__find_*).
  *
  * The includer must include vmlinux.h, <bpf/bpf_helpers.h> and <bpf/bpf_core_read.h> first.
