@@ -4,5 +4,8 @@
  * category lives in its own <category>.bpf.c, included here. */
 #include "process.bpf.c"
 #include "file.bpf.c"
+#include "network.bpf.c"
+#include "capabilities.bpf.c"
+#include "syscalls.bpf.c"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -172,7 +172,7 @@ function sockaddr(b: Buffer, o: number): SockAddr {
       const n = Math.min(saLen - 3, 107);
       return { family, port: 0, addr: '', unixPath: '@' + b.toString('utf8', p + 1, p + 1 + n) };
     }
-    return { family, port: 0, addr: '', unixPath: cstr(b, p, 108) };
+    return { family, port: 0, addr: '', unixPath: cstr(b, p, Math.max(0, Math.min(108, saLen - 2))) };
   }
   return { family, port: 0, addr: '', unixPath: '' };
 }

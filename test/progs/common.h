@@ -10,7 +10,7 @@
 #include <sys/syscall.h>
 
 /* Prints "<op> <ret>" where ret is the raw return or -errno. */
-static long report(const char *op, long ret)
+static __attribute__((unused)) long report(const char *op, long ret)
 {
 	if (ret < 0)
 		ret = -errno;
@@ -19,13 +19,13 @@ static long report(const char *op, long ret)
 	return ret;
 }
 
-static long num(const char *s)
+static __attribute__((unused)) long num(const char *s)
 {
 	return strtol(s, NULL, 0);
 }
 
 /* "--as UID" as the first two arguments: setgid+setuid to UID before the work. */
-static int drop_privs(int *argc, char ***argv)
+static __attribute__((unused)) int drop_privs(int *argc, char ***argv)
 {
 	if (*argc >= 3 && strcmp((*argv)[1], "--as") == 0) {
 		uid_t u = num((*argv)[2]);
