@@ -188,7 +188,11 @@ export class OtlpSink implements EventSink {
         this.metrics.dropped('export', this.closed ? EXPORT_DROP_REASONS.shutdown : EXPORT_DROP_REASONS.rejected, batch.length);
       }
       this.updateGauges();
-      if (!l.retryTimer) this.pump(l);
+      if (this.closed) {
+        if (l.inflightRequests === 0) l.transport.close();
+      } else if (!l.retryTimer) {
+        this.pump(l);
+      }
       this.checkIdle();
     });
   }
