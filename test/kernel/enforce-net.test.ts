@@ -1,0 +1,163 @@
+// Network denial for real: netblock's cgroup sock_addr programs on the cgroup v2 root make a
+// blocked connect(2) fail with EPERM before any packet leaves, while other protocols and other
+// programs keep working. Host rules are scoped by source (the tester binary); the allow-list
+// case runs in a private pid+mnt namespace.
+import assert from 'node:assert/strict';
+import * as dgram from 'node:dgram';
+import * as net from 'node:net';
+import { Op, RecordFlag, type NetworkRecord } from '../../src/events/record';
+import { PostureMode, RuleFlag, RuleKind } from '../../src/kernel/rule-types';
+import { EMPTY_RULES, EnforceHarness, namespacesOf, prog } from './enforce-harness';
+
+const EPERM = 1;
+const IPPROTO_TCP = 6;
+const IPPROTO_UDP = 17;
+
+describe('kernel enforcement: netblock (cgroup sock_addr)', function () {
+  this.timeout(30000);
+  let h: EnforceHarness;
+  let tcp: net.Server;
+  let udp: dgram.Socket;
+  let tcpPort = 0;
+  let udpPort = 0;
+  let tcpAccepted = 0;
+  const datagrams: string[] = [];
+
+  before(async function () {
+    h = await EnforceHarness.open(this, ['process']);
+    tcp = net.createServer((s) => {
+      tcpAccepted++;
+      s.destroy();
+    });
+    await new Promise<void>((res) => tcp.listen(0, '127.0.0.1', () => res()));
+    tcpPort = (tcp.address() as net.AddressInfo).port;
+    udp = dgram.createSocket('udp4');
+    udp.on('message', (m) => datagrams.push(m.toString()));
+    await new Promise<void>((res) => udp.bind(0, '127.0.0.1', () => res()));
+    udpPort = udp.address().port;
+  });
+  beforeEach(() => {
+    tcpAccepted = 0;
+    datagrams.length = 0;
+  });
+  afterEach(() => {
+    h?.enforcer.apply(EMPTY_RULES);
+  });
+  after(async () => {
+    tcp?.close();
+    udp?.close();
+    await h?.close();
+  });
+
+  async function settle(): Promise<void> {
+    await new Promise((r) => setTimeout(r, 200));
+  }
+
+  it('Block tcp from the tester: connect gets EPERM, nothing reaches the listener; udp from the same program works', async () => {
+    const tester = prog('enforce-net');
+    h.enforcer.apply({
+      rules: [{ pidNs: 0, mntNs: 0, kind: RuleKind.Network, num: IPPROTO_TCP, target: '', source: tester, ruleId: 51, flags: RuleFlag.Block }],
+      postures: [],
+      userSpaceOnly: [],
+    });
+    const blocked = await h.run(tester, ['tcp', String(tcpPort)]);
+    assert.deepEqual(blocked.lines, [`connect -${EPERM}`]);
+    assert.equal(blocked.code, 0, 'the process is not killed: the syscall is denied');
+    const rec = (await h.waitFor((r) => r.op === Op.Network && r.tgid === blocked.pid && (r as NetworkRecord).syscall === 'connect', 'connect record')) as NetworkRecord;
+    assert.equal(rec.ret, -EPERM);
+    assert.equal(rec.protocol, IPPROTO_TCP);
+    assert.equal(rec.sockaddr.port, tcpPort);
+    assert.equal(rec.sockaddr.addr, '127.0.0.1');
+    assert.equal(rec.recordFlags, RecordFlag.Matched | RecordFlag.RuleOnly, 'matched, never killed for network');
+    assert.equal(rec.ruleId, 51);
+
+    const other = await h.run(tester, ['udp', String(udpPort), 'hello']);
+    assert.deepEqual(other.lines, ['connect 0', 'send 5']);
+    await settle();
+    assert.equal(tcpAccepted, 0);
+    assert.deepEqual(datagrams, ['hello']);
+
+    // Another program (this node process) is not the rule's source: its tcp connect works.
+    await new Promise<void>((res, rej) => {
+      const c = net.connect(tcpPort, '127.0.0.1', () => {
+        c.destroy();
+        res();
+      });
+      c.on('error', rej);
+    });
+    await settle();
+    assert.equal(tcpAccepted, 1);
+  });
+
+  it('rule removed: the same tcp connect succeeds', async () => {
+    h.enforcer.apply({
+      rules: [{ pidNs: 0, mntNs: 0, kind: RuleKind.Network, num: IPPROTO_TCP, target: '', source: prog('enforce-net'), ruleId: 52, flags: RuleFlag.Block }],
+      postures: [],
+      userSpaceOnly: [],
+    });
+    h.enforcer.apply(EMPTY_RULES);
+    const r = await h.run(prog('enforce-net'), ['tcp', String(tcpPort)]);
+    assert.deepEqual(r.lines, ['connect 0']);
+    await settle();
+    assert.equal(tcpAccepted, 1);
+  });
+
+  it('Block by socket type (SOCK_DGRAM = 256 + 2): udp connect denied, tcp works', async () => {
+    h.enforcer.apply({
+      rules: [{ pidNs: 0, mntNs: 0, kind: RuleKind.Network, num: 256 + 2, target: '', source: prog('enforce-net'), ruleId: 53, flags: RuleFlag.Block }],
+      postures: [],
+      userSpaceOnly: [],
+    });
+    const u = await h.run(prog('enforce-net'), ['udp', String(udpPort), 'x']);
+    assert.deepEqual(u.lines, [`connect -${EPERM}`]);
+    const t = await h.run(prog('enforce-net'), ['tcp', String(tcpPort)]);
+    assert.deepEqual(t.lines, ['connect 0']);
+    await settle();
+    assert.deepEqual(datagrams, []);
+    assert.equal(tcpAccepted, 1);
+  });
+
+  it('allow-list udp with block posture (private pid+mnt namespace): tcp denied, udp passes', async () => {
+    const inNamespace = (args: string[]) =>
+      h.run(prog('enforce-nsexec'), [prog('enforce-net'), ...args], {
+        onLine: (line, write) => {
+          const m = /^child (\d+)$/.exec(line);
+          if (!m) return;
+          const ns = namespacesOf(Number(m[1]));
+          h.enforcer.apply({
+            rules: [{ ...ns, kind: RuleKind.Network, num: IPPROTO_UDP, target: '', source: '', ruleId: 54, flags: RuleFlag.Allow }],
+            postures: [{ ...ns, kind: RuleKind.Network, mode: PostureMode.AllowListBlock }],
+            userSpaceOnly: [],
+          });
+          write('go\n');
+        },
+      });
+    const t = await inNamespace(['tcp', String(tcpPort)]);
+    assert.deepEqual([t.lines[0], t.lines[1], t.lines[3], t.lines[4]], ['unshare 0', 'pipe 0', `connect -${EPERM}`, 'exit 0']);
+    const u = await inNamespace(['udp', String(udpPort), 'in-ns']);
+    assert.deepEqual([u.lines[3], u.lines[4], u.lines[5]], ['connect 0', 'send 5', 'exit 0']);
+    await settle();
+    assert.equal(tcpAccepted, 0);
+    assert.deepEqual(datagrams, ['in-ns']);
+  });
+
+  it('audit-only (oa_enforce disarmed): a Block rule no longer denies', async () => {
+    h.enforcer.apply({
+      rules: [{ pidNs: 0, mntNs: 0, kind: RuleKind.Network, num: IPPROTO_TCP, target: '', source: prog('enforce-net'), ruleId: 55, flags: RuleFlag.Block }],
+      postures: [],
+      userSpaceOnly: [],
+    });
+    // Same maps, oa_enforce = Audit (what an audit-only Enforcer writes).
+    const { binding, MapUpdateFlag } = await import('../../src/native/binding');
+    const v = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(n); return b; };
+    binding().mapUpdate(h.sensors.objectHandle, 'oa_enforce', v(0), v(0), MapUpdateFlag.Any);
+    try {
+      const r = await h.run(prog('enforce-net'), ['tcp', String(tcpPort)]);
+      assert.deepEqual(r.lines, ['connect 0']);
+      await settle();
+      assert.equal(tcpAccepted, 1);
+    } finally {
+      binding().mapUpdate(h.sensors.objectHandle, 'oa_enforce', v(0), v(1), MapUpdateFlag.Any);
+    }
+  });
+});
