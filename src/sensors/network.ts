@@ -5,7 +5,7 @@
 //   listen        Resource "", Data "syscall=SYS_LISTEN fd=3"
 import type { NetworkRecord } from '../events/record';
 import type { EventExtras } from '../events/types';
-import { protocolName, sockaddrString, socketDomainName, socketTypeString, AF_INET, AF_INET6, AF_UNIX } from '../format/socket';
+import { protocolName, sockaddrString, socketDomainName, socketTypeString, AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC } from '../format/socket';
 import { syscallName, syscallNumber } from '../format/syscalls';
 import { isInt, type HandlerContext, type HandlerResult } from './common';
 
@@ -31,8 +31,10 @@ export function handleNetwork(rec: NetworkRecord, _ctx: HandlerContext): Handler
     case 'accept4': {
       const sa = rec.sockaddr;
       if (!sa || !isInt(sa.family)) return 'network_sockaddr';
-      resource = sockaddrString(sa);
       data = `${sys} fd=${rec.fd}`;
+      // accept(fd, NULL, NULL) returns no peer address (the record carries AF_UNSPEC): no Resource.
+      if (sa.family === AF_UNSPEC && (rec.syscall === 'accept' || rec.syscall === 'accept4')) break;
+      resource = sockaddrString(sa);
       const d: NonNullable<EventExtras['sockaddr']> = { family: socketDomainName(sa.family) };
       if (sa.family === AF_INET || sa.family === AF_INET6) {
         d.port = sa.port;

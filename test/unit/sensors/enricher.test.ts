@@ -210,6 +210,7 @@ describe('Enricher', () => {
       { ...b, syscall: 'bind', sockaddr: { family: 1, port: 0, addr: '', unixPath: '/run/app.sock' } },
       { ...b, syscall: 'listen', backlog: 128 },
       { ...b, syscall: 'accept4', ret: 7, sockaddr: { family: 10, port: 51000, addr: '::1', unixPath: '' } },
+      { ...b, syscall: 'accept', ret: 8 },
     ]);
     assert.deepEqual(evs.map((x) => [x.ka.Resource, x.ka.Data]), [
       ['domain=AF_INET type=SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC protocol=TCP', 'syscall=SYS_SOCKET'],
@@ -217,6 +218,7 @@ describe('Enricher', () => {
       ['sa_family=AF_UNIX sun_path=/run/app.sock', 'syscall=SYS_BIND fd=3'],
       [undefined, 'syscall=SYS_LISTEN fd=3'],
       ['sa_family=AF_INET6 sin_port=51000 sin_addr=::1', 'syscall=SYS_ACCEPT4 fd=3'],
+      [undefined, 'syscall=SYS_ACCEPT fd=3'],
     ]);
     assert.deepEqual(evs[0]!.ka.EventData, { Syscall: 'SYS_SOCKET', Domain: 'AF_INET', Type: 'SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC', Protocol: 'TCP' });
     assert.deepEqual(evs[0]!.extras.socket, { domain: 'AF_INET', type: 'SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC', protocol: 'TCP' });
