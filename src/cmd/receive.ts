@@ -16,7 +16,7 @@ nonce, watches alerts (filter all|policy) and logs (filter all|system), and expo
 an OTLP log record exactly like otelarmor's own events. Reconnects with backoff (0.5 s .. 5 s).
   --kubearmor      endpoint (default: $KUBEARMOR_SERVICE, else 127.0.0.1:32767)
   --filter         all (default) | policy (alerts only) | system (logs only)
-  --otlp-endpoint  OTLP/gRPC endpoint (default: OTEL_EXPORTER_OTLP_[LOGS_]ENDPOINT; none = no export)
+  --otlp-endpoint  OTLP/gRPC endpoint (default: OTEL_EXPORTER_OTLP_[LOGS_]ENDPOINT; unset = events are only counted)
   --metrics-address  Prometheus /metrics, /healthz, /readyz (default 127.0.0.1:9464; "none" = off)
   --tls-ca         CA of the KubeArmor server certificate (enables TLS)
   --duration       stop after N seconds (0 = until SIGINT/SIGTERM)
