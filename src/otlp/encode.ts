@@ -210,12 +210,12 @@ export class LogsRequestEncoder {
   }
 
   private writeRecord(ev: AgentEvent): void {
-    // ScopeLogs.log_records (2) with a length known only after the body is written: reserve the
-    // maximal 5-byte varint, write, then shift left once if fewer bytes were needed.
-    this.ensure(6);
+    // ScopeLogs.log_records (2) with a length known only after the body is written: reserve a
+    // 2-byte varint (records < 16 KiB, the common case) and shift only when more are needed.
+    this.ensure(3);
     this.buf[this.pos++] = 0x12;
     const lenAt = this.pos;
-    this.pos += 5;
+    this.pos += 2;
     const bodyStart = this.pos;
     const sev = severityOf(ev.ka);
     this.fixed64(0x09, ev.timeNs);
@@ -231,11 +231,12 @@ export class LogsRequestEncoder {
     this.writeStringField(0x62, eventNameOf(ev.ka));
     const len = this.pos - bodyStart;
     const n = vlen(len);
-    putVarint(this.buf, lenAt, len);
-    if (n < 5) {
+    if (n !== 2) {
+      this.ensure(3);
       this.buf.copy(this.buf, lenAt + n, bodyStart, this.pos);
-      this.pos -= 5 - n;
+      this.pos += n - 2;
     }
+    putVarint(this.buf, lenAt, len);
   }
 }
 

@@ -58,8 +58,9 @@ export interface OtlpSinkOptions {
 
 export const OTLP_DEFAULTS = {
   timeoutMs: 10_000,
-  logsQueueCapacity: 262_144,
-  alertsQueueCapacity: 65_536,
+  // Queued events are retained AgentEvents (~1–2 KiB each with their strings): ~100 MiB worst case.
+  logsQueueCapacity: 65_536,
+  alertsQueueCapacity: 32_768,
   batchSize: 2048,
   logsDelayMs: 200,
   logsInflight: 2,

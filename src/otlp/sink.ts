@@ -28,6 +28,7 @@ export const EXPORT_DROP_REASONS = {
   rejected: 'rejected',
   encode: 'encode_error',
   shutdown: 'shutdown',
+  internal: 'internal_error',
 } as const;
 
 class Lane {
@@ -74,6 +75,15 @@ export class OtlpSink implements EventSink {
   }
 
   write(batch: readonly AgentEvent[]): void {
+    try {
+      this.enqueue(batch);
+    } catch {
+      // Not reachable with well-formed events; the event path must not throw.
+      this.metrics.dropped('export', EXPORT_DROP_REASONS.internal, batch.length);
+    }
+  }
+
+  private enqueue(batch: readonly AgentEvent[]): void {
     if (this.closed) {
       let a = 0;
       for (const ev of batch) if (isAlert(ev.ka.Type)) a++;
