@@ -4,9 +4,10 @@
 // posture kills what is not listed. Rules are hand-built KernelRuleSets scoped to test paths or
 // to a private (pid ns, mnt ns) pair.
 import assert from 'node:assert/strict';
-import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { findCgroup2Root } from '../../src/enforcer';
 import { Op, RecordFlag, type ExecRecord, type FileRecord } from '../../src/events/record';
 import { PostureMode, RuleFlag, RuleKind } from '../../src/kernel/rule-types';
 import { EMPTY_RULES, EnforceHarness, namespacesOf, prog } from './enforce-harness';
@@ -35,8 +36,9 @@ describe('kernel enforcement: kill-on-attempt', function () {
     assert.equal(h.enforcer.mode, 'kill-on-attempt+cgroup');
     assert.deepEqual(Object.fromEntries(h.metrics.gauges.enforcerMode), { 'bpf-lsm': 0, 'kill-on-attempt+cgroup': 1, 'audit-only': 0 });
     assert.deepEqual(h.logLines, [
-      'enforcer: kill-on-attempt+cgroup: Block kills the caller after the syscall (SIGKILL from the sensors); 6 cgroup programs on /sys/fs/cgroup/unified deny connect/sendmsg/bind',
+      `enforcer: kill-on-attempt+cgroup: Block kills the caller after the syscall (SIGKILL from the sensors); 6 cgroup programs on ${findCgroup2Root()} deny connect/sendmsg/bind`,
     ]);
+    assert.equal(h.enforcer.status.cgroupRoot, findCgroup2Root());
     assert.deepEqual(h.enforcer.status.attached, ['oa_nb_connect4', 'oa_nb_connect6', 'oa_nb_sendmsg4', 'oa_nb_sendmsg6', 'oa_nb_bind4', 'oa_nb_bind6']);
   });
 
@@ -92,7 +94,7 @@ describe('kernel enforcement: kill-on-attempt', function () {
 
   it('directory rule (recursive, from a source): blocks a file two levels down for that reader only', async () => {
     const sub = path.join(dir, 'vault', 'inner');
-    require('node:fs').mkdirSync(sub, { recursive: true });
+    mkdirSync(sub, { recursive: true });
     const secret = path.join(sub, 'key.txt');
     writeFileSync(secret, SECRET);
     h.enforcer.apply({
@@ -116,7 +118,7 @@ describe('kernel enforcement: kill-on-attempt', function () {
 
   it('non-recursive directory rule covers direct children only', async () => {
     const top = path.join(dir, 'flat');
-    require('node:fs').mkdirSync(path.join(top, 'deeper'), { recursive: true });
+    mkdirSync(path.join(top, 'deeper'), { recursive: true });
     writeFileSync(path.join(top, 'a.txt'), 'A');
     writeFileSync(path.join(top, 'deeper', 'b.txt'), 'B');
     h.enforcer.apply({
