@@ -68,16 +68,12 @@ static __always_inline void net__sock(int fd, struct oa_net *e)
  * then the socket type (rule-types.ts NET_NUM_SOCKTYPE_BASE). */
 static __always_inline __u32 net__rules(struct oa_net *e, __u32 *rid)
 {
-	__u32 proto = e->protocol, type = e->type & OA_SOCK_TYPE_MASK, v;
+	__u32 proto = e->protocol, type = e->type & OA_SOCK_TYPE_MASK;
 
+	/* socket(AF_INET*, SOCK_STREAM|SOCK_DGRAM, 0) means TCP / UDP. */
 	if (proto == 0 && (e->domain == OA_AF_INET || e->domain == OA_AF_INET6))
 		proto = type == 1 ? 6 : type == 2 ? 17 : 0;
-	if (proto) {
-		v = rules__check_num(OA_RK_NETWORK, proto, rid);
-		if (v)
-			return v;
-	}
-	return rules__check_num(OA_RK_NETWORK, OA_NET_NUM_SOCKTYPE_BASE + type, rid);
+	return rules__check_net(proto, type, rid);
 }
 
 static __noinline int net__exit(long id, long ret)

@@ -45,6 +45,17 @@ function guarded(stage: EventStage, io: AgentIo): (b: AgentEvent[]) => AgentEven
 }
 
 export async function startAgent(cfg: AgentConfig, io: AgentIo): Promise<RunningAgent> {
+  // Everything started is registered here first, so a failure half-way tears down what runs.
+  const cleanups: (() => Promise<void> | void)[] = [];
+  try {
+    return await start(cfg, io, cleanups);
+  } catch (e) {
+    for (const c of cleanups.reverse()) { try { await c(); } catch { /* best effort */ } }
+    throw e;
+  }
+}
+
+async function start(cfg: AgentConfig, io: AgentIo, cleanups: (() => Promise<void> | void)[]): Promise<RunningAgent> {
   const hostName = cfg.nodeName || os.hostname();
   const kernelRelease = os.release();
 
@@ -58,12 +69,14 @@ export async function startAgent(cfg: AgentConfig, io: AgentIo): Promise<Running
     otlpPush: cfg.otlpMetrics && cfg.otlpEndpoint ? { endpoint: cfg.otlpEndpoint } : null,
     readiness: () => ({ ready: ready.hooks > 0, detail: { hooksAttached: ready.hooks, exporter: ready.exporter } }),
   });
+  cleanups.push(() => metricsServer.close());
   const metrics = metricsServer.metrics;
   io.info(`metrics: http://${cfg.metricsAddress}/metrics (/healthz, /readyz)`);
 
   // Kernel sensors.
   const { KernelSensors } = await import('./kernel/sensors');
-  const kernel = KernelSensors.open({ ringbufBytes: cfg.ringbufBytes });
+  const kernel = KernelSensors.open({ ringbufBytes: cfg.ringbufBytes, ignoreTgid: process.pid });
+  cleanups.push(() => kernel.stop());
   const attach = kernel.attachAll();
   for (const a of attach) {
     metrics.gauges.probeAttached.set(a.program, a.attached ? 1 : 0);
@@ -80,6 +93,7 @@ export async function startAgent(cfg: AgentConfig, io: AgentIo): Promise<Running
     ? { mode: 'audit-only' as const, reason: 'configured: --enforcer audit' }
     : await detectEnforcer();
   const enforcer = new Enforcer({ mode: enforcerMode.mode, kernel, metrics });
+  cleanups.push(() => enforcer.stop());
   await enforcer.start();
   io.info(`enforcer: ${enforcerMode.mode} (${enforcerMode.reason})`);
 
@@ -131,6 +145,7 @@ export async function startAgent(cfg: AgentConfig, io: AgentIo): Promise<Running
       if (t.pidNs !== undefined && t.mntNs !== undefined) kernel.setVisibility(t.pidNs, t.mntNs, t.categories as Category[]);
     });
     k8sStop = () => w.stop();
+    cleanups.push(k8sStop);
     io.info('kubernetes: watching pods, namespaces and KubeArmor policy CRDs');
   }
 
@@ -162,8 +177,10 @@ export async function startAgent(cfg: AgentConfig, io: AgentIo): Promise<Running
     tls: cfg.grpcTlsCert ? { cert: cfg.grpcTlsCert, key: cfg.grpcTlsKey, clientCa: cfg.grpcTlsClientCa || undefined } : undefined,
     metrics,
   });
+  cleanups.push(() => grpc.close());
   sinks.push(grpc.feeder);
-  io.info(`grpc: feeder.LogService on ${cfg.grpcAddress}, grpc.health.v1 on ${cfg.healthGrpcAddress}`);
+  const host = (a: string) => a.slice(0, a.lastIndexOf(':'));
+  io.info(`grpc: feeder.LogService on ${host(cfg.grpcAddress)}:${grpc.port}, grpc.health.v1 on ${host(cfg.healthGrpcAddress)}:${grpc.healthPort}`);
 
   const stages = [guarded(engine, io), guarded(rego, io)];
   const onRecords = (records: KernelRecord[]) => {
@@ -176,6 +193,10 @@ export async function startAgent(cfg: AgentConfig, io: AgentIo): Promise<Running
     metrics.gauges.processTreeSize = enricher.processCount;
   };
   kernel.start(onRecords);
+  // Container events wait in the enricher for pod metadata; an empty batch releases the due ones
+  // even when the kernel is quiet.
+  const tick = setInterval(() => onRecords([]), 250);
+  cleanups.push(() => clearInterval(tick));
   io.info(`running: host visibility ${cfg.hostVisibility.join(',') || 'none'}, container visibility ${cfg.visibility.join(',') || 'none'}, build ${kernelRelease}`);
 
   // Reload on SIGHUP and on policy file changes (debounced), atomically: the running set stays on error.
@@ -205,8 +226,10 @@ export async function startAgent(cfg: AgentConfig, io: AgentIo): Promise<Running
     stopping ??= (async () => {
       io.info(`shutting down (${reason})`);
       clearTimeout(debounce);
+      clearInterval(tick);
       for (const w of watchers) w.close();
       await kernel.stop();
+      onRecords([]);
       const deadline = Date.now() + SHUTDOWN_FLUSH_MS;
       await Promise.allSettled(sinks.map((s) => s.flush(deadline)));
       await Promise.allSettled(sinks.map((s) => s.close()));

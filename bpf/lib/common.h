@@ -19,6 +19,15 @@
  * consumer drains on its poll timeout. */
 const volatile __u64 oa_wakeup_bytes = 2 * 1024 * 1024;
 
+/* The agent's own tgid (0 = none): its reads of /proc, its sockets and its children's setup are
+ * not workload activity, and recording them would feed the agent its own output. */
+const volatile __u32 oa_self_tgid = 0;
+
+static __always_inline int task__is_self(void)
+{
+	return oa_self_tgid && (bpf_get_current_pid_tgid() >> 32) == oa_self_tgid;
+}
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 16 * 1024 * 1024);
@@ -129,6 +138,8 @@ static __always_inline __u32 vis__get(struct task_struct *t, __u32 *pid_ns, __u3
 
 	*pid_ns = task__pid_ns(t, &level);
 	*mnt_ns = task__mnt_ns(t);
+	if (task__is_self())
+		return 0;
 	if (*pid_ns != OA_PROC_PID_INIT_INO) {
 		k.pid_ns = *pid_ns;
 		k.mnt_ns = *mnt_ns;
@@ -157,6 +168,8 @@ static __always_inline int sensor__wanted(__u32 vis_bit, __u32 kind)
 {
 	__u32 pid_ns, mnt_ns;
 	struct task_struct *t = (void *)bpf_get_current_task();
+	if (task__is_self())
+		return 0;
 	return (vis__get(t, &pid_ns, &mnt_ns) & vis_bit) || rules__active(kind);
 }
 

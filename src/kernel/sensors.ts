@@ -42,6 +42,8 @@ export interface KernelSensorsOptions {
   wakeupThreshold?: number;
   /** Object file; default bpf/.output/sensors.bpf.o. */
   objectPath?: string;
+  /** A tgid whose activity the kernel never reports (the agent passes its own pid). */
+  ignoreTgid?: number;
 }
 
 export interface AttachResult {
@@ -129,8 +131,10 @@ export class KernelSensors {
     const b = binding();
     const w = Buffer.alloc(8);
     w.writeBigUInt64LE(BigInt(wakeup));
+    const self = Buffer.alloc(4);
+    self.writeUInt32LE(opts.ignoreTgid ?? 0);
     const h = native(() =>
-      b.objectOpen(file, { rodata: { oa_wakeup_bytes: w }, mapMaxEntries: { oa_events: ringbufBytes }, reuseMaps: null }),
+      b.objectOpen(file, { rodata: { oa_wakeup_bytes: w, oa_self_tgid: self }, mapMaxEntries: { oa_events: ringbufBytes }, reuseMaps: null }),
     );
     try {
       native(() => b.objectLoad(h));
