@@ -11,8 +11,8 @@ package otelarmor.rules.account_file_modified
 import data.otelarmor.lib
 
 alerts contains {"i": i, "message": concat("", ["Account file ", p, " modified by ", lib.proc(e)])} if {
-	some i, e in input.events
-	lib.modified(e)
+	some i in lib.writes
+	e := input.events[i]
 	p := lib.path(e)
 	lib.account_file(p)
 }

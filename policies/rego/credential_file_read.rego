@@ -19,10 +19,18 @@ readers := {
 
 credential(p) if p in files
 
+candidates contains i if {
+	some f in files
+	some i in lib.by_base[lib.basename(f)]
+}
+
+candidates contains i if some i in lib.by_dir["/etc/sudoers.d"]
+
 credential(p) if startswith(p, "/etc/sudoers.d/")
 
 alerts contains {"i": i, "message": concat("", ["Credential file ", p, " opened by ", lib.proc(e)])} if {
-	some i, e in input.events
+	some i in candidates
+	e := input.events[i]
 	lib.is_open(e)
 	p := lib.path(e)
 	credential(p)

@@ -11,9 +11,9 @@ package otelarmor.rules.crontab_modified
 import data.otelarmor.lib
 
 alerts contains {"i": i, "message": concat("", ["Cron table modified: ", p, " by ", lib.proc(e)])} if {
-	some i, e in input.events
+	some i in lib.writes
+	e := input.events[i]
 	e.Operation == "File"
-	lib.modified(e)
 	p := lib.path(e)
 	lib.cron_file(p)
 	lib.proc_base(e) != "crontab" # reported once, at the crontab exec
@@ -21,8 +21,7 @@ alerts contains {"i": i, "message": concat("", ["Cron table modified: ", p, " by
 
 # crontab with -l only lists; any other invocation (file operand, -, -e, -r, -i) changes a table.
 alerts contains {"i": i, "message": concat("", ["crontab run to change a table: ", lib.cmdline(e)])} if {
-	some i, e in input.events
-	lib.is_exec(e)
-	"crontab" in lib.exec_names(e)
+	some i in lib.exec_by_name["crontab"]
+	e := input.events[i]
 	not "-l" in lib.args(e)
 }

@@ -11,8 +11,8 @@ package otelarmor.rules.execution_from_tmp
 import data.otelarmor.lib
 
 alerts contains {"i": i, "message": concat("", ["Executed from a temporary directory: ", p])} if {
-	some i, e in input.events
-	lib.is_exec(e)
+	some i in lib.execs
+	e := input.events[i]
 	p := lib.path(e)
 	some d in {"/tmp/", "/var/tmp/", "/dev/shm/"}
 	startswith(p, d)

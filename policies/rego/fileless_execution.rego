@@ -17,8 +17,8 @@ fileless(p) if endswith(p, " (deleted)")
 fileless(p) if regex.match(`^/(proc/(self|[0-9]+)|dev)/fd/[0-9]+$`, p)
 
 alerts contains {"i": i, "message": concat("", ["Fileless execution of ", p, " by ", lib.parent(e)])} if {
-	some i, e in input.events
-	lib.is_exec(e)
+	some i in lib.execs
+	e := input.events[i]
 	p := lib.path(e)
 	fileless(p)
 }

@@ -13,18 +13,15 @@ import data.otelarmor.lib
 tools := {"insmod", "modprobe", "rmmod"}
 
 alerts contains {"i": i, "message": concat("", ["Kernel module tool run: ", lib.cmdline(e)])} if {
-	some i, e in input.events
-	lib.is_exec(e)
+	some n in tools
+	some i in lib.exec_by_name[n]
+	e := input.events[i]
 	e.HostPPID != 2
-	names := lib.exec_names(e)
-	some n in names
-	n in tools
 }
 
 alerts contains {"i": i, "message": concat("", ["Kernel module tool run: ", lib.cmdline(e)])} if {
-	some i, e in input.events
-	lib.is_exec(e)
+	some i in lib.exec_by_name.kmod
+	e := input.events[i]
 	e.HostPPID != 2
-	"kmod" in lib.exec_names(e)
 	lib.args(e)[1] in {"insmod", "rmmod", "modprobe", "load"}
 }

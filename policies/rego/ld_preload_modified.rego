@@ -11,7 +11,8 @@ package otelarmor.rules.ld_preload_modified
 import data.otelarmor.lib
 
 alerts contains {"i": i, "message": concat("", ["/etc/ld.so.preload modified by ", lib.proc(e)])} if {
-	some i, e in input.events
+	some i in lib.by_base["ld.so.preload"]
+	e := input.events[i]
 	lib.modified(e)
 	lib.path(e) == "/etc/ld.so.preload"
 }

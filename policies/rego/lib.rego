@@ -1,4 +1,8 @@
 # Helpers shared by the default rules. Input document: docs/rego.md (input.version 1).
+#
+# The index documents below (writes, by_base, by_dir, execs, exec_by_name) are computed once
+# per evaluation, whatever the number of rules using them: rules look events up by file name or
+# executable name instead of each rule scanning every event of the batch.
 package otelarmor.lib
 
 # O_ACCMODE = 3 (O_WRONLY 1, O_RDWR 2); O_CREAT = 0o100 = 64; O_TRUNC = 0o1000 = 512.
@@ -29,11 +33,18 @@ path(e) := object.get(e.extras, "path", object.get(e, "Resource", ""))
 
 flags(e) := object.get(e.extras, "openFlags", 0)
 
-is_open(e) if e.extras.syscall in open_syscalls
+# -ENOENT: nothing was opened or executed (execvp walking PATH, probing for optional files).
+attempted(e) if e.extras.retval != -2
+
+is_open(e) if {
+	e.extras.syscall in open_syscalls
+	attempted(e)
+}
 
 is_exec(e) if {
 	e.Operation == "Process"
 	e.extras.syscall in exec_syscalls
+	attempted(e)
 }
 
 # Opened for writing: write access mode, or creating, or truncating.
@@ -53,7 +64,10 @@ open_read_only(e) if {
 	bits.and(flags(e), 576) == 0
 }
 
-is_unlink(e) if e.extras.syscall in unlink_syscalls
+is_unlink(e) if {
+	e.extras.syscall in unlink_syscalls
+	attempted(e)
+}
 
 # Written, created, truncated or removed.
 modified(e) if open_for_write(e)
@@ -110,3 +124,55 @@ package_managers := {
 	"apt", "apt-get", "aptitude", "dpkg", "yum", "dnf", "microdnf", "rpm",
 	"apk", "zypper", "pacman", "pip", "pip3", "gem", "conda",
 }
+
+# ---- per-batch indexes -------------------------------------------------------------------------
+
+# Indexes of File events that wrote, created, truncated or removed a file.
+writes contains i if {
+	some i, e in input.events
+	modified(e)
+}
+
+# File events (attempted opens and removals) by the last component of their path.
+by_base[b] contains i if {
+	some i, e in input.events
+	file_event(e)
+	b := basename(path(e))
+}
+
+# File events by the directory of their path ("/etc/sudoers.d/x" → "/etc/sudoers.d").
+by_dir[d] contains i if {
+	some i, e in input.events
+	file_event(e)
+	parts := split(path(e), "/")
+	d := concat("/", array.slice(parts, 0, count(parts) - 1))
+}
+
+file_event(e) if is_open(e)
+
+file_event(e) if is_unlink(e)
+
+# Indexes of executions that happened (or were denied), and the same by executable name
+# (basename of the image and of argv[0]).
+execs contains i if {
+	some i, e in input.events
+	is_exec(e)
+}
+
+exec_by_name[n] contains i if {
+	some i in execs
+	some n in exec_names(input.events[i])
+}
+
+# File events on a (possible) shell start-up file.
+shell_config_candidates contains i if {
+	some n in shell_config_names
+	some i in by_base[n]
+}
+
+shell_config_candidates contains i if {
+	some p in shell_config_paths
+	some i in by_base[basename(p)]
+}
+
+shell_config_candidates contains i if some i in by_dir["/etc/profile.d"]

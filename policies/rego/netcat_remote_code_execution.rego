@@ -25,10 +25,9 @@ exec_option(a) if {
 exec_option(a) if regex.match(`^-[a-z0-9]*[ec]`, a)
 
 alerts contains {"i": i, "message": concat("", ["Netcat runs a program for the network peer: ", lib.cmdline(e)])} if {
-	some i, e in input.events
-	lib.is_exec(e)
-	some n in lib.exec_names(e)
-	n in netcats
+	some n in netcats
+	some i in lib.exec_by_name[n]
+	e := input.events[i]
 	some k, a in lib.args(e)
 	k > 0
 	exec_option(a)

@@ -11,8 +11,7 @@ package otelarmor.rules.network_recon_tool
 import data.otelarmor.lib
 
 alerts contains {"i": i, "message": concat("", ["Network scanner run: ", lib.cmdline(e)])} if {
-	some i, e in input.events
-	lib.is_exec(e)
-	some n in lib.exec_names(e)
-	n in {"nmap", "masscan", "zmap", "nping", "hping3"}
+	some n in {"nmap", "masscan", "zmap", "nping", "hping3"}
+	some i in lib.exec_by_name[n]
+	e := input.events[i]
 }

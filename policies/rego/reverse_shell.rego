@@ -20,10 +20,11 @@ patterns := [
 	`mkfifo\s+\S+.*\|\s*(nc|ncat|netcat|telnet|openssl)\b`,
 ]
 
+pattern := concat("|", [concat("", ["(?:", p, ")"]) | some p in patterns])
+
 alerts contains {"i": i, "message": concat("", ["Reverse shell command line: ", cl])} if {
-	some i, e in input.events
-	lib.is_exec(e)
+	some i in lib.execs
+	e := input.events[i]
 	cl := lib.cmdline(e)
-	some p in patterns
-	regex.match(p, cl)
+	regex.match(pattern, cl)
 }

@@ -11,8 +11,8 @@ package otelarmor.rules.shell_config_modified
 import data.otelarmor.lib
 
 alerts contains {"i": i, "message": concat("", ["Shell configuration file ", p, " modified by ", lib.proc(e)])} if {
-	some i, e in input.events
-	lib.modified(e)
+	some i in lib.writes
+	e := input.events[i]
 	p := lib.path(e)
 	lib.shell_config_file(p)
 }

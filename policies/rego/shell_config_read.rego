@@ -13,7 +13,8 @@ import data.otelarmor.lib
 expected := lib.shells | {"su", "sudo", "login", "sshd", "runuser", "screen", "tmux", "systemd", "sshd-session", "gdm-session-worker"}
 
 alerts contains {"i": i, "message": concat("", ["Shell configuration file ", p, " read by ", lib.proc(e)])} if {
-	some i, e in input.events
+	some i in lib.shell_config_candidates
+	e := input.events[i]
 	lib.open_read_only(e)
 	p := lib.path(e)
 	lib.shell_config_file(p)

@@ -17,7 +17,8 @@ cleared(e) if lib.truncated(e)
 cleared(e) if lib.is_unlink(e)
 
 alerts contains {"i": i, "message": concat("", ["Shell history ", p, " deleted by ", lib.proc(e)])} if {
-	some i, e in input.events
+	some i in lib.writes
+	e := input.events[i]
 	cleared(e)
 	p := lib.path(e)
 	lib.basename(p) in histories

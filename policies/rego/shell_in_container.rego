@@ -11,9 +11,8 @@ package otelarmor.rules.shell_in_container
 import data.otelarmor.lib
 
 alerts contains {"i": i, "message": concat("", ["Shell ", lib.path(e), " spawned in container ", object.get(e, "ContainerName", ""), " by ", lib.parent(e)])} if {
-	some i, e in input.events
+	some n in lib.shells
+	some i in lib.exec_by_name[n]
+	e := input.events[i]
 	lib.in_container(e)
-	lib.is_exec(e)
-	some n in lib.exec_names(e)
-	n in lib.shells
 }

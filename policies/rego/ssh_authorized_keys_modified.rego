@@ -11,8 +11,9 @@ package otelarmor.rules.ssh_authorized_keys_modified
 import data.otelarmor.lib
 
 alerts contains {"i": i, "message": concat("", ["SSH authorized keys ", p, " modified by ", lib.proc(e)])} if {
-	some i, e in input.events
+	some n in {"authorized_keys", "authorized_keys2"}
+	some i in lib.by_base[n]
+	e := input.events[i]
 	lib.modified(e)
 	p := lib.path(e)
-	lib.basename(p) in {"authorized_keys", "authorized_keys2"}
 }

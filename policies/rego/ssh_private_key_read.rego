@@ -12,8 +12,16 @@ import data.otelarmor.lib
 
 ssh_tools := {"ssh", "sshd", "sshd-session", "ssh-agent", "ssh-add", "ssh-keygen", "scp", "sftp", "git", "ssh-keysign"}
 
+candidates contains i if {
+	some n in {"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk"}
+	some i in lib.by_base[n]
+}
+
+candidates contains i if some i in lib.by_dir["/etc/ssh"]
+
 alerts contains {"i": i, "message": concat("", ["SSH private key ", p, " opened by ", lib.proc(e)])} if {
-	some i, e in input.events
+	some i in candidates
+	e := input.events[i]
 	lib.is_open(e)
 	p := lib.path(e)
 	regex.match(`(/\.ssh/id_(rsa|dsa|ecdsa|ed25519)(_sk)?|^/etc/ssh/ssh_host_[a-z0-9]+_key)$`, p)

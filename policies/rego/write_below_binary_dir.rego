@@ -13,8 +13,8 @@ import data.otelarmor.lib
 dirs := {"/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/", "/usr/local/bin/", "/usr/local/sbin/", "/lib/", "/lib64/", "/usr/lib/", "/usr/lib64/"}
 
 alerts contains {"i": i, "message": concat("", ["Binary directory modified: ", p, " by ", lib.proc(e)])} if {
-	some i, e in input.events
-	lib.modified(e)
+	some i in lib.writes
+	e := input.events[i]
 	p := lib.path(e)
 	some d in dirs
 	startswith(p, d)

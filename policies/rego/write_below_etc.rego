@@ -19,8 +19,8 @@ specific(p) if lib.account_file(p)
 specific("/etc/ld.so.preload")
 
 alerts contains {"i": i, "message": concat("", ["File below /etc modified: ", p, " by ", lib.proc(e)])} if {
-	some i, e in input.events
-	lib.modified(e)
+	some i in lib.writes
+	e := input.events[i]
 	p := lib.path(e)
 	startswith(p, "/etc/")
 	not specific(p)

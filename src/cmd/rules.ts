@@ -1,30 +1,32 @@
 // otelarmor rules build DIR -o bundle.tar.gz
 //   Compile a Rego rule pack (Rego v1, one package otelarmor.rules.<name> per rule with METADATA)
-//   into an OPA Wasm bundle with opa build -t wasm -O=1 (src/rego/build.ts).
+//   into an OPA Wasm bundle with opa build -t wasm (src/rego/build.ts).
 // otelarmor rules eval [--rules BUNDLE|DIR]... EVENTS.jsonl
 //   Evaluate recorded events (one AgentEvent JSON per line: {"ka": {...}, "extras": {...}}) and
 //   print one JSON line per alert: {"index", "rule", "severity", "message", "tags", "mitre"}.
 import { readFileSync } from 'node:fs';
 import { EXIT } from './exit-codes';
-import { RegoBuildError, buildRules } from '../rego/build';
+import { DEFAULT_OPTIMIZE, RegoBuildError, buildRules, findOpa } from '../rego/build';
 import { RegoEngine, RegoLoadError } from '../rego/engine';
 import { parseEventLine } from '../rego/events-file';
 
-const USAGE = 'usage: otelarmor rules build DIR -o bundle.tar.gz\n       otelarmor rules eval [--rules BUNDLE|DIR]... EVENTS.jsonl\n';
+const USAGE = 'usage: otelarmor rules build DIR -o bundle.tar.gz [-O=N (opa optimisation level, default 0)]\n       otelarmor rules eval [--rules BUNDLE|DIR]... EVENTS.jsonl\n';
 
 function build(argv: string[]): number {
   let dir: string | undefined;
   let out: string | undefined;
+  let optimize = DEFAULT_OPTIMIZE;
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k]!;
     if (a === '-o' || a === '--output') out = argv[++k];
+    else if (/^-O=?\d$/.test(a) || /^--optimize=\d$/.test(a)) optimize = Number(a.slice(-1));
     else if (a.startsWith('--output=')) out = a.slice(9);
     else if (!a.startsWith('-') && dir === undefined) dir = a;
     else { process.stderr.write(`otelarmor rules build: unexpected argument "${a}"\n${USAGE}`); return EXIT.USAGE; }
   }
   if (!dir || !out) { process.stderr.write(USAGE); return EXIT.USAGE; }
   try {
-    const r = buildRules(dir, out);
+    const r = buildRules(dir, out, findOpa(), optimize);
     const n = Object.keys(r.meta.rules).length;
     process.stdout.write(`${out}: ${n} rules, entrypoints for ${Object.keys(r.meta.entrypoints).join(', ')}\n`);
     return EXIT.OK;

@@ -1,4 +1,4 @@
-// `otelarmor rules build`: Rego rule pack → OPA Wasm bundle (opa build -t wasm -O=1) with the
+// `otelarmor rules build`: Rego rule pack → OPA Wasm bundle (opa build -t wasm) with the
 // generated per-operation entrypoints and the metadata document the engine needs (meta.ts).
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -95,7 +95,15 @@ export interface BuildResult {
   meta: PackMeta;
 }
 
-export function buildRules(dir: string, output: string, opa = findOpa()): BuildResult {
+/**
+ * Default optimisation level. opa's -O=1 partial evaluation inlines the per-batch index rules of the
+ * default pack into every rule that joins on them and exhausted >2 GB within 20 s (opa v1.22.2);
+ * on an unindexed pack its output was also slower in Wasm (bench/rego). -O=0 keeps the index
+ * rules as rules, so each is evaluated once per call.
+ */
+export const DEFAULT_OPTIMIZE = 0;
+
+export function buildRules(dir: string, output: string, opa = findOpa(), optimize = DEFAULT_OPTIMIZE): BuildResult {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new RegoBuildError(`${dir}: not a directory`);
   const rules = collectRules(opa, dir);
   const meta: PackMeta = { version: META_VERSION, inputVersion: INPUT_VERSION, entrypoints: {}, rules: {} };
@@ -113,7 +121,7 @@ export function buildRules(dir: string, output: string, opa = findOpa()): BuildR
     mkdirSync(path.join(gen, META_KEY));
     writeFileSync(path.join(gen, META_KEY, 'data.json'), JSON.stringify(meta));
     mkdirSync(path.dirname(path.resolve(output)), { recursive: true });
-    runOpa(opa, ['build', '-t', 'wasm', '-O=1', ...eps.flatMap((e) => ['-e', e]), '-o', output, dir, gen], `opa build ${dir}`);
+    runOpa(opa, ['build', '-t', 'wasm', `-O=${optimize}`, ...eps.flatMap((e) => ['-e', e]), '-o', output, dir, gen], `opa build ${dir}`);
   } finally {
     rmSync(gen, { recursive: true, force: true });
   }
