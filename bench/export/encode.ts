@@ -23,7 +23,11 @@ const fx = loadEvents();
 const events: AgentEvent[] = [];
 for (let i = 0; i < total; i++) {
   const t = fx[i % fx.length]!;
-  events.push({ ...t, ka: { ...t.ka, HostPID: 1000 + (i % 30000) }, timeNs: t.timeNs + BigInt(i) });
+  // Realistic variety: time strings unique per event, 1000 distinct paths/command lines.
+  const ka = { ...t.ka, HostPID: 1000 + (i % 30000), UpdatedTime: `2025-11-25T00:00:${String(i % 60).padStart(2, '0')}.${String(i % 1e6).padStart(6, '0')}Z` };
+  if (ka.Resource) ka.Resource = `${ka.Resource}.${i % 1000}`;
+  if (ka.Source) ka.Source = `${ka.Source} ${i % 1000}`;
+  events.push({ ...t, ka, timeNs: t.timeNs + BigInt(i) });
 }
 const attrs = agentResourceAttributes({ cluster: 'default', nodeName: 'bench', hostName: os.hostname() });
 const scope = { name: 'otelarmor', version: '0.1.0' };

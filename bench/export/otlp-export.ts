@@ -55,7 +55,11 @@ async function main(): Promise<void> {
     const events: AgentEvent[] = new Array(total);
     for (let i = 0; i < total; i++) {
       const t = i % 50 === 49 ? alerts[i % alerts.length]! : logs[i % logs.length]!;
-      events[i] = { ka: { ...t.ka, HostPID: 1000 + (i % 30000) }, timeNs: t.timeNs + BigInt(i), observedNs: t.observedNs + BigInt(i), extras: t.extras };
+      // Realistic variety: time strings unique per event, 1000 distinct paths/command lines.
+      const ka = { ...t.ka, HostPID: 1000 + (i % 30000), UpdatedTime: `2025-11-25T00:00:${String(i % 60).padStart(2, '0')}.${String(i % 1e6).padStart(6, '0')}Z` };
+      if (ka.Resource) ka.Resource = `${ka.Resource}.${i % 1000}`;
+      if (ka.Source) ka.Source = `${ka.Source} ${i % 1000}`;
+      events[i] = { ka, timeNs: t.timeNs + BigInt(i), observedNs: t.observedNs + BigInt(i), extras: t.extras };
     }
     const metrics = new AgentMetrics();
     const opts = otlpOptionsFromConfig({ ...defaultConfig(), nodeName: 'bench', otlpEndpoint: `http://127.0.0.1:${otlpPort}` }, {})!;

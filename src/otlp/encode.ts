@@ -12,6 +12,12 @@ import type { AgentEvent } from '../events/types';
 import { eventNameOf, forEachAttribute, summaryOf, type AttrValue, type RecordOptions } from './record';
 import { severityOf } from './severity';
 
+interface TrieNode { next: Map<string, Map<string, TrieNode>>; bytes?: Buffer }
+const newNode = (): TrieNode => ({ next: new Map() });
+const TRIE_MAX = 50_000;
+/** Attributes whose values differ for (nearly) every event. */
+const UNCACHED = new Set(['UpdatedTime', 'Source', 'Resource', 'Data', 'ExecEvent.ExecID', 'process.command_line']);
+
 const vlen = (v: number): number => (v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5);
 
 /** Bytes of an int64 varint (negative numbers take 10). */
@@ -59,36 +65,53 @@ export class LogsRequestEncoder {
   private readonly keyCache = new Map<string, Buffer>();
   private readonly resourceBytes: Buffer;
   private readonly scopeBytes: Buffer;
-  /** Per attribute key: value → its whole encoded LogRecord.attributes entry (tag 6 + KeyValue).
-   * Most string values repeat from event to event (cluster, node, pod, container, image, paths). */
-  private readonly kvCache = new Map<string, Map<string, Buffer>>();
+  /**
+   * Runs of consecutive short string attributes are cached as one encoded block, in a trie keyed
+   * by (key, value) pairs: most values repeat from event to event (cluster, node, pod, container,
+   * image, process paths), so a record's attributes become a few native copies. Values unique per
+   * event (UNCACHED) break runs instead of growing the trie, and the trie is dropped when it
+   * exceeds TRIE_MAX nodes.
+   */
+  private trie: TrieNode = newNode();
+  private trieNodes = 0;
+  private node: TrieNode | null = null;
+  private readonly pendK: string[] = [];
+  private readonly pendV: string[] = [];
   private readonly emitAttr = (k: string, v: AttrValue): void => {
-    if (typeof v !== 'string' || v.length > 256) { this.writeKeyValue(0x32, k, v); return; }
-    let m = this.kvCache.get(k);
-    if (!m) {
-      m = new Map();
-      if (this.kvCache.size < 1024) this.kvCache.set(k, m);
-    }
-    let enc = m.get(v);
-    if (!enc) {
-      const start = this.pos;
+    if (typeof v !== 'string' || v.length > 256 || UNCACHED.has(k)) {
+      this.endRun();
       this.writeKeyValue(0x32, k, v);
-      enc = Buffer.from(this.buf.subarray(start, this.pos));
-      if (m.size >= 512) m.clear();
-      m.set(v, enc);
       return;
     }
-    this.ensure(enc.length);
-    if (enc.length >= 48) {
-      this.buf.set(enc, this.pos);
-      this.pos += enc.length;
-      return;
-    }
-    const b = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < enc.length; i++) b[p++] = enc[i]!;
-    this.pos = p;
+    const parent = this.node ?? this.trie;
+    let byV = parent.next.get(k);
+    if (!byV) { byV = new Map(); parent.next.set(k, byV); }
+    let child = byV.get(v);
+    if (!child) { child = newNode(); byV.set(v, child); this.trieNodes++; }
+    this.node = child;
+    this.pendK.push(k);
+    this.pendV.push(v);
   };
+
+  /** Write the pending run: its cached block, or encode it and cache the bytes on the trie node. */
+  private endRun(): void {
+    const node = this.node;
+    if (!node) return;
+    this.node = null;
+    const n = this.pendK.length;
+    if (node.bytes) {
+      this.ensure(node.bytes.length);
+      this.buf.set(node.bytes, this.pos);
+      this.pos += node.bytes.length;
+    } else {
+      const start = this.pos;
+      for (let i = 0; i < n; i++) this.writeKeyValue(0x32, this.pendK[i]!, this.pendV[i]!);
+      node.bytes = Buffer.from(this.buf.subarray(start, this.pos));
+    }
+    this.pendK.length = 0;
+    this.pendV.length = 0;
+    if (this.trieNodes > TRIE_MAX) { this.trie = newNode(); this.trieNodes = 0; }
+  }
 
   constructor(resourceAttributes: Record<string, string>, scope: { name: string; version: string }, private readonly opts: RecordOptions) {
     // Resource{1: KeyValue*, 2: dropped=0} and Scope{1: name, 2: version}, with their tags.
@@ -226,6 +249,7 @@ export class LogsRequestEncoder {
     this.u8(0x2a); this.varint(1 + vlen(L) + L);
     this.writeStringField(0x0a, body);
     forEachAttribute(ev, this.opts, this.emitAttr);
+    this.endRun();
     this.u8(0x38); this.u8(0);
     this.fixed64(0x59, ev.observedNs);
     this.writeStringField(0x62, eventNameOf(ev.ka));

@@ -24,6 +24,23 @@ describe('otlp/encode: direct encoder vs the OTel SDK serializer', () => {
     });
   }
 
+  it('is byte-identical on varied traffic (cached attribute runs branch and repeat)', () => {
+    const fx = loadEvents();
+    const evs: AgentEvent[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const t = fx[i % fx.length]!;
+      const ka = { ...t.ka, PodName: t.ka.PodName ? `pod-${i % 7}` : undefined, ProcessName: `/usr/bin/p${i % 13}`, UpdatedTime: `t${i}` };
+      if (i % 3 === 0) delete ka.Owner;
+      if (i % 5 === 0) delete ka.PodName;
+      evs.push({ ...t, ka, timeNs: t.timeNs + BigInt(i) });
+    }
+    const enc = new LogsRequestEncoder(RES, SCOPE, { commandLine: true });
+    for (let i = 0; i < evs.length; i += 500) {
+      const part = evs.slice(i, i + 500);
+      assert.deepEqual(enc.encode(part), sdkBytes(part, true));
+    }
+  });
+
   it('is byte-identical on edge values: UTF-8, negative and large ints, long strings, big batches', () => {
     const base = fixture('alert');
     const odd: AgentEvent = {
