@@ -58,6 +58,7 @@ export class PolicyEngine implements EventStage {
   private kernelTable: readonly CompiledRuleInfo[] = [];
   private readonly containers = new Map<string, ContainerSpec>();
   private readonly seenNs = new Map<number, Set<number>>();
+  private readonly ruleMeta = new WeakMap<MatchRule, { severity: string | undefined; tags: string | undefined }>();
 
   constructor(opts: PolicyEngineOptions) {
     this.opts = opts;
@@ -281,8 +282,13 @@ export class PolicyEngine implements EventStage {
 
   private alertFromRule(ev: AgentEvent, r: MatchRule, action: string, enforcer: string, host: boolean): AgentEvent {
     const ka = alertKa(ev.ka, host, r.policyName, action, enforcer);
-    if (r.severity > 0) ka.Severity = String(r.severity);
-    if (r.tags.length) { ka.Tags = r.tags.join(','); ka.ATags = [...r.tags]; }
+    let m = this.ruleMeta.get(r);
+    if (!m) {
+      m = { severity: r.severity > 0 ? String(r.severity) : undefined, tags: r.tags.length ? r.tags.join(',') : undefined };
+      this.ruleMeta.set(r, m);
+    }
+    ka.Severity = m.severity;
+    if (m.tags !== undefined) { ka.Tags = m.tags; ka.ATags = [...r.tags]; }
     if (r.message) ka.Message = r.message;
     return { ka, timeNs: ev.timeNs, observedNs: ev.observedNs, extras: ev.extras };
   }
