@@ -92,10 +92,10 @@ async function start(cfg: AgentConfig, io: AgentIo, cleanups: (() => Promise<voi
   const enforcerMode = cfg.enforcer === 'audit'
     ? { mode: 'audit-only' as const, reason: 'configured: --enforcer audit' }
     : await detectEnforcer();
-  const enforcer = new Enforcer({ mode: enforcerMode.mode, kernel, metrics });
+  const enforcer = new Enforcer({ mode: enforcerMode.mode, kernel, metrics, log: (l: string) => io.info(l) });
   cleanups.push(() => enforcer.stop());
+  io.info(`enforcer: detected ${enforcerMode.mode} (${enforcerMode.reason})`);
   await enforcer.start();
-  io.info(`enforcer: ${enforcerMode.mode} (${enforcerMode.reason})`);
 
   // Kubernetes (optional).
   let pods: import('./k8s/types').PodMetadataSource | undefined;

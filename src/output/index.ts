@@ -12,7 +12,7 @@ import { BoundedWriter } from './writer';
 export type OutputSpec = 'stdout' | `jsonl:${string}` | 'none';
 
 export interface OutputOptions {
-  /** Bound on bytes buffered ahead of the stream (default 8 MiB). */
+  /** Bound on bytes buffered ahead of the stream (default 64 MiB). */
   maxBufferedBytes?: number;
   /** Write here instead of fd 1 / the jsonl file (tests). */
   stream?: Writable;
@@ -75,7 +75,8 @@ export function createOutputSink(spec: OutputSpec | string, metrics: AgentMetric
   const err = checkOutputSpec(spec);
   if (err) throw new Error(err);
   if (spec === 'none') return new NoneSink();
-  const max = opts.maxBufferedBytes ?? 8 * 1024 * 1024;
+  // A burst of ~40k events (one ring-buffer drain under load) must fit while the disk catches up.
+  const max = opts.maxBufferedBytes ?? 64 * 1024 * 1024;
   if (spec === 'stdout') {
     const stream = opts.stream ?? fs.createWriteStream('', { fd: 1, autoClose: false });
     const color = opts.color ?? process.stdout.isTTY === true;
