@@ -112,7 +112,15 @@ async function start(cfg: AgentConfig, io: AgentIo, cleanups: (() => Promise<voi
   };
   await loadPolicies();
   let nsAnnotations: (ns: string) => Record<string, string> | undefined = () => undefined;
+  // Container rules are compiled per (pid ns, mnt ns): a container seen for the first time needs
+  // a recompile. Debounced: a burst of new containers costs one compile.
+  let recompile: NodeJS.Timeout | undefined;
+  cleanups.push(() => clearTimeout(recompile));
   const engine = new PolicyEngine({
+    onContainer: () => {
+      clearTimeout(recompile);
+      recompile = setTimeout(() => applyRules(false), 200);
+    },
     store,
     config: cfg,
     metrics,
@@ -122,12 +130,18 @@ async function start(cfg: AgentConfig, io: AgentIo, cleanups: (() => Promise<voi
     enforcerCanBlock: enforcerMode.mode !== 'audit-only',
     lsmActive: enforcerMode.mode === 'bpf-lsm',
   });
-  const applyRules = () => {
-    const compiled = engine.compileForKernel();
-    enforcer.apply(compiled);
+  const applyRules = (verbose = true) => {
+    let compiled;
+    try {
+      compiled = engine.compileForKernel();
+      enforcer.apply(compiled);
+    } catch (e) {
+      io.warn(`kernel rules not updated (the previous set stays): ${(e as Error).message}`);
+      return;
+    }
     const counts = store.countsByKind();
     for (const [kind, n] of Object.entries(counts)) metrics.gauges.policiesLoaded.set(kind, n);
-    io.info(`policies: ${Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ') || 'none'}; ${compiled.rules.length} kernel rules`);
+    if (verbose) io.info(`policies: ${Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ') || 'none'}; ${compiled.rules.length} kernel rules`);
   };
   applyRules();
 
@@ -226,6 +240,7 @@ async function start(cfg: AgentConfig, io: AgentIo, cleanups: (() => Promise<voi
     stopping ??= (async () => {
       io.info(`shutting down (${reason})`);
       clearTimeout(debounce);
+      clearTimeout(recompile);
       clearInterval(tick);
       for (const w of watchers) w.close();
       await kernel.stop();
