@@ -1,6 +1,6 @@
 # Helpers shared by the default rules. Input document: docs/rego.md (input.version 1).
 #
-# The index documents below (writes, by_base, by_dir, execs, exec_by_name) are computed once
+# The index documents below (writes, by_base, etc_by_dir, execs, exec_by_name) are computed once
 # per evaluation, whatever the number of rules using them: rules look events up by file name or
 # executable name instead of each rule scanning every event of the batch.
 package otelarmor.lib
@@ -140,11 +140,13 @@ by_base[b] contains i if {
 	b := basename(path(e))
 }
 
-# File events by the directory of their path ("/etc/sudoers.d/x" → "/etc/sudoers.d").
-by_dir[d] contains i if {
+# File events below /etc by the directory of their path ("/etc/sudoers.d/x" → "/etc/sudoers.d").
+etc_by_dir[d] contains i if {
 	some i, e in input.events
+	p := path(e)
+	startswith(p, "/etc/")
 	file_event(e)
-	parts := split(path(e), "/")
+	parts := split(p, "/")
 	d := concat("/", array.slice(parts, 0, count(parts) - 1))
 }
 
@@ -175,4 +177,4 @@ shell_config_candidates contains i if {
 	some i in by_base[basename(p)]
 }
 
-shell_config_candidates contains i if some i in by_dir["/etc/profile.d"]
+shell_config_candidates contains i if some i in etc_by_dir["/etc/profile.d"]

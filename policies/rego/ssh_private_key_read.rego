@@ -17,7 +17,7 @@ candidates contains i if {
 	some i in lib.by_base[n]
 }
 
-candidates contains i if some i in lib.by_dir["/etc/ssh"]
+candidates contains i if some i in lib.etc_by_dir["/etc/ssh"]
 
 alerts contains {"i": i, "message": concat("", ["SSH private key ", p, " opened by ", lib.proc(e)])} if {
 	some i in candidates

@@ -9,8 +9,8 @@ import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import type { AgentEvent, KubeArmorEvent } from '../events/types';
 import type { EventStage } from '../pipeline/sink';
 import type { AgentMetrics } from '../metrics/metrics';
-import { META_KEY, RULE_OPERATIONS, parsePackMeta, type PackMeta, type RuleMeta, type RuleOperation } from './meta';
-import { eventJson, inputBuffer, inputJson } from './input';
+import { META_KEY, RULE_OPERATIONS, parsePackMeta, type InputFields, type PackMeta, type RuleMeta, type RuleOperation } from './meta';
+import { inputBuffer, inputJson, projectedEventJson, unionFields } from './input';
 import { readTarGz } from './tar';
 
 /** The default pack, built by scripts/build-rego.sh (dist/rules/default-bundle.tar.gz). */
@@ -151,6 +151,8 @@ function strList(v: unknown, dflt: string[]): string[] {
 export class RegoEngine implements EventStage {
   readonly name = 'rego';
   private packs: Pack[] = [];
+  /** Union of the packs' input projections (null = full events). */
+  private fields: InputFields | null = null;
   private paths: string[] = [];
   private batches = 0;
   /** Last evaluation error (diagnostics; the event path never throws). */
@@ -196,6 +198,7 @@ export class RegoEngine implements EventStage {
       }
     }
     this.packs = packs;
+    this.fields = unionFields(packs.map((p) => p.meta.fields ?? null));
     this.paths = [...paths];
     this.opts.metrics?.gauges.policiesLoaded.set('rego', seen.size);
     return null;
@@ -250,7 +253,7 @@ export class RegoEngine implements EventStage {
       for (const i of idx) {
         let s = json[i];
         if (s === undefined) {
-          try { s = json[i] = eventJson(events[i]!); } catch (e) {
+          try { s = json[i] = projectedEventJson(events[i]!, this.fields); } catch (e) {
             this.lastError = `event ${i}: ${errText(e)}`;
             this.opts.metrics?.dropped('pipeline', 'rego_unserialisable');
             continue;

@@ -27,8 +27,16 @@ export interface RuleMeta {
   tags: string[];
   /** Source file the rule came from (as given to `rules build`). */
   file: string;
+  /** custom.input: full — the rule reads event members by computed names; disables projection. */
+  input?: 'full';
   /** Entrypoint evaluating this rule alone (per-rule timing). */
   entrypoint: string;
+}
+
+/** Event members the pack's sources name (src/rego/input.ts referencedFields); null = all. */
+export interface InputFields {
+  ka: string[];
+  extras: string[];
 }
 
 export interface PackMeta {
@@ -37,6 +45,8 @@ export interface PackMeta {
   /** Operation → entrypoint returning {<rule>: [alert, ...]} for every rule that needs that operation. */
   entrypoints: Partial<Record<RuleOperation, string>>;
   rules: Record<string, RuleMeta>;
+  /** Input projection: absent or null = full events (a rule declared custom.input: full). */
+  fields?: InputFields | null;
 }
 
 export function operationEntrypoint(op: RuleOperation): string {
@@ -70,6 +80,7 @@ export function ruleProblems(name: string, custom: Record<string, unknown>): str
   if (!isStrArray(mitre) || mitre.length === 0) p.push('custom.mitre: must be a non-empty list of ATT&CK technique ids (T1059, T1546.004)');
   else for (const m of mitre) if (!MITRE_RE.test(m)) p.push(`custom.mitre: "${m}" is not an ATT&CK technique id`);
   if (custom.tags !== undefined && !isStrArray(custom.tags)) p.push('custom.tags: must be a list of strings');
+  if (custom.input !== undefined && custom.input !== 'full') p.push(`custom.input: only "full" is accepted, got ${JSON.stringify(custom.input)}`);
   return p;
 }
 
@@ -85,6 +96,8 @@ export function parsePackMeta(v: unknown): PackMeta {
     if (!(RULE_OPERATIONS as readonly string[]).includes(op)) throw new Error(`${META_KEY}.entrypoints: unknown operation "${op}"`);
     if (typeof ep !== 'string') throw new Error(`${META_KEY}.entrypoints.${op}: must be a string`);
   }
+  const f = m.fields as InputFields | null | undefined;
+  if (f !== undefined && f !== null && !(isStrArray(f.ka) && isStrArray(f.extras))) throw new Error(`${META_KEY}.fields: must be {ka: [...], extras: [...]} or null`);
   const rules = m.rules;
   if (typeof rules !== 'object' || rules === null) throw new Error(`${META_KEY}.rules: missing`);
   for (const [name, r] of Object.entries(rules as Record<string, unknown>)) {
