@@ -164,9 +164,15 @@ export class LogsRequestEncoder {
   private writeStringField(tag: number, s: string): void {
     const L = utf8Len(s);
     this.ensure(6 + L);
+    this.buf[this.pos++] = tag;
+    this.pos = putVarint(this.buf, this.pos, L);
+    this.writeUtf8(s, L);
+  }
+
+  /** The UTF-8 bytes of s (L = utf8Len(s), space already ensured). */
+  private writeUtf8(s: string, L: number): void {
     const b = this.buf;
-    b[this.pos++] = tag;
-    let p = putVarint(b, this.pos, L);
+    let p = this.pos;
     if (L === s.length && L <= 256) {
       for (let i = 0; i < L; i++) b[p++] = s.charCodeAt(i);
     } else {
@@ -204,6 +210,23 @@ export class LogsRequestEncoder {
   /** KeyValue{1: key, 2: AnyValue} under field tag `tag`. */
   private writeKeyValue(tag: number, k: string, v: AttrValue): void {
     const kp = this.keyPrefix(k);
+    if (typeof v === 'string') {
+      const L = utf8Len(v);
+      const a = 1 + vlen(L) + L;
+      const kv = kp.length + 1 + vlen(a) + a;
+      this.ensure(16 + kp.length + L);
+      const b = this.buf;
+      let p = this.pos;
+      b[p++] = tag;
+      p = putVarint(b, p, kv);
+      for (let i = 0; i < kp.length; i++) b[p++] = kp[i]!;
+      b[p++] = 0x12;
+      p = putVarint(b, p, a);
+      b[p++] = 0x0a;
+      this.pos = putVarint(b, p, L);
+      this.writeUtf8(v, L);
+      return;
+    }
     const a = anySize(v);
     const kv = kp.length + 1 + vlen(a) + a;
     this.ensure(12 + kp.length);
@@ -246,8 +269,12 @@ export class LogsRequestEncoder {
     this.writeStringField(0x1a, sev.text);
     const body = summaryOf(ev);
     const L = utf8Len(body);
-    this.u8(0x2a); this.varint(1 + vlen(L) + L);
-    this.writeStringField(0x0a, body);
+    this.ensure(16 + L);
+    this.buf[this.pos++] = 0x2a;
+    this.pos = putVarint(this.buf, this.pos, 1 + vlen(L) + L);
+    this.buf[this.pos++] = 0x0a;
+    this.pos = putVarint(this.buf, this.pos, L);
+    this.writeUtf8(body, L);
     forEachAttribute(ev, this.opts, this.emitAttr);
     this.endRun();
     this.u8(0x38); this.u8(0);
