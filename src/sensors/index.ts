@@ -180,7 +180,8 @@ export class Enricher {
     }
     this.tree.reap();
     this.opts.metrics.gauges.processTreeSize = this.tree.size;
-    for (const ev of out) this.opts.metrics.event(ev.ka.Operation, ev.ka.Type);
+    // otelarmor_events_total is counted once, at the sinks (src/metrics/sink.ts), after policy
+    // matching has given each event its final Type.
     return out;
   }
 
