@@ -32,11 +32,11 @@ export class TestCollector {
   stderr = '';
 
   constructor(readonly bin: string, readonly port: number, readonly file: string,
-    readonly config = path.join(ROOT, 'otel', 'collector-test.yaml')) {}
+    readonly config = path.join(ROOT, 'otel', 'collector-test.yaml'), readonly env: Record<string, string> = {}) {}
 
   async start(): Promise<void> {
     this.proc = spawn(this.bin, [`--config=${this.config}`], {
-      env: { ...process.env, OTELARMOR_TEST_OTLP_PORT: String(this.port), OTELARMOR_TEST_OTLP_FILE: this.file },
+      env: { ...process.env, ...this.env, OTELARMOR_TEST_OTLP_PORT: String(this.port), OTELARMOR_TEST_OTLP_FILE: this.file },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     this.proc.stderr?.on('data', (d: Buffer) => { this.stderr += d.toString(); });
