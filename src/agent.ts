@@ -182,7 +182,7 @@ async function start(cfg: AgentConfig, io: AgentIo, cleanups: (() => Promise<voi
   if (cfg.output !== 'none') sinks.push(createOutputSink(cfg.output as 'stdout', metrics));
   const { createOtlpSink, otlpOptionsFromConfig } = await import('./otlp');
   const otlp = createOtlpSink(otlpOptionsFromConfig(cfg, process.env), metrics);
-  if (otlp) { sinks.push(otlp); ready.exporter = 'otlp'; io.info(`otlp: exporting logs to ${otlpOptionsFromConfig(cfg, process.env)?.endpoint}`); }
+  if (otlp) { sinks.push(otlp); ready.exporter = 'otlp'; io.info(`otlp: exporting logs to ${otlp.opts.endpoint}`); }
   else io.info('otlp: no endpoint configured (set --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT); not exporting');
   const { startGrpcServers } = await import('./grpc');
   const grpc = await startGrpcServers({
