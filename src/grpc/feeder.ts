@@ -197,21 +197,36 @@ export class GrpcFeeder implements EventSink {
 
   /**
    * End every stream with status OK after its queue drained (at most 2 s); messages still queued
-   * then are counted as dropped{reason="shutdown"}.
+   * then are counted as dropped{reason="shutdown"}. Resolves once every stream's trailers are out
+   * (or the deadline passed): grpc-js sends them on the HTTP/2 stream's 'wantTrailers', i.e. after
+   * the last DATA frame left, and then emits 'cancelled' on the call. Closing the server before
+   * that would end the client's stream with UNAVAILABLE instead of OK.
    */
   async close(deadlineMs = Date.now() + 2000): Promise<void> {
     this.closing = true;
     await this.flush(deadlineMs);
     let lost = 0;
+    const ended: Promise<void>[] = [];
     for (const kind of ['alerts', 'logs', 'messages'] as const) {
       for (const c of this.clients[kind]) {
         lost += c.discard();
+        ended.push(new Promise<void>((resolve) => {
+          c.call.once('cancelled', () => resolve());
+          c.call.once('error', () => resolve());
+        }));
         try { c.call.end(); } catch { /* already finished */ }
       }
       this.clients[kind].clear();
     }
     if (lost > 0) this.metrics.dropped('grpc', 'shutdown', lost);
     this.updateGauge();
+    if (ended.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(ended),
+      new Promise<void>((r) => { timer = setTimeout(r, Math.max(0, deadlineMs - Date.now())); }),
+    ]);
+    clearTimeout(timer);
   }
 
   private updateGauge(): void {

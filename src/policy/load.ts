@@ -57,7 +57,14 @@ export function parsePolicyText(text: string, file: string): { policies: Normali
       return;
     }
     if (doc.contents === null) return;
-    const obj = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    // toJS throws on an alias without its anchor and on alias expansion beyond the bound.
+    let obj: unknown;
+    try {
+      obj = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    } catch (e) {
+      errors.push({ file, document: i, path: '', reason: `YAML: ${(e as Error).message.split('\n')[0]}`, line });
+      return;
+    }
     const r = validatePolicyObject(obj, file, i, lineFinder(doc, lc), line);
     if (r.policy) policies.push(r.policy);
     else {

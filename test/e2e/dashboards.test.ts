@@ -41,6 +41,7 @@ describe('dashboards and alert rules against a live agent and Prometheus', funct
   this.timeout(180_000);
   let agent: Child | undefined;
   let prom: Child | undefined;
+  let collector: Child | undefined;
   let promUrl = '';
   const tmp = mkdtempSync(path.join(tmpdir(), 'oa-dash-'));
 
@@ -48,8 +49,15 @@ describe('dashboards and alert rules against a live agent and Prometheus', funct
     requireRoot(this);
     requireFile(this, 'bpf/.output');
     const prometheus = requireFile(this, '/usr/bin/prometheus');
+    const otelcol = requireFile(this, '.tools/bin/otelcol-otelarmor');
+    // The example collector config of otel/ is the OTLP peer: the export panels need real traffic.
+    const otlpPort = await freePort();
+    collector = start(otelcol, [`--config=${path.join(ROOT, 'otel/collector-file.yaml')}`], {
+      env: { ...process.env, OTELARMOR_OTLP_LISTEN: `127.0.0.1:${otlpPort}`, OTELARMOR_OUT_FILE: path.join(tmp, 'otlp.jsonl') },
+    });
     const metricsPort = await freePort();
     agent = start(process.execPath, [path.join(ROOT, 'dist/src/cli.js'), 'run', '--output', 'none', '--duration', '150',
+      '--otlp-endpoint', `http://127.0.0.1:${otlpPort}`,
       '--metrics-address', `127.0.0.1:${metricsPort}`, '--grpc-address', `127.0.0.1:${await freePort()}`,
       '--health-grpc-address', `127.0.0.1:${await freePort()}`, '--policies', path.join(ROOT, 'test/fixtures/policies-e2e'),
       '--k8s', 'off']);
@@ -76,6 +84,7 @@ scrape_configs:
   after(async () => {
     await prom?.stop();
     await agent?.stop();
+    await collector?.stop();
   });
 
   async function query(expr: string): Promise<{ status: string; data?: { result: unknown[] }; error?: string }> {
@@ -101,6 +110,14 @@ scrape_configs:
       else if (t.mustReturnData && (r.data?.result.length ?? 0) === 0) failures.push(`${t.where}: no data for ${grafanaVars(t.expr)}`);
     }
     assert.deepEqual(failures, []);
+  });
+
+  it('the collector of otel/collector-file.yaml received the agent\'s records', () => {
+    const lines = readFileSync(path.join(tmp, 'otlp.jsonl'), 'utf8').split('\n').filter((l) => l.includes('resourceLogs'));
+    const records = lines.flatMap((l) => (JSON.parse(l) as { resourceLogs: { scopeLogs: { logRecords: { eventName?: string }[] }[] }[] })
+      .resourceLogs.flatMap((r) => r.scopeLogs.flatMap((sl) => sl.logRecords)));
+    assert.ok(records.some((r) => r.eventName === 'kubearmor.alert'), 'no kubearmor.alert record (the e2e Audit policy fires on /etc/hostname reads)');
+    assert.ok(records.some((r) => r.eventName === 'kubearmor.log'), 'no kubearmor.log record');
   });
 
   it('renders the key health series to docs/img/health-e2e.png', async () => {

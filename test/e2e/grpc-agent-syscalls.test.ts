@@ -60,7 +60,8 @@ describe('e2e: KubeArmor Go client ← otelarmor agent (real syscalls)', functio
     assert.equal(r.status, 0);
     const pid = r.pid;
 
-    const isOpen = (l: string) => l.startsWith('LOG ') && l.includes(`"Resource":${JSON.stringify(marker)}`) && l.includes('"Operation":"File"');
+    // The test process itself created the marker: only cat's open counts.
+    const isOpen = (l: string) => l.startsWith('LOG ') && l.includes(`"Resource":${JSON.stringify(marker)}`) && l.includes('"Operation":"File"') && l.includes(`"HostPID":${pid},`);
     await c.waitFor((ls) => ls.some(isOpen), 30000, 'the open of the marker file');
     const open = JSON.parse(c.lines.find(isOpen)!.slice(4)) as Record<string, unknown>;
     assert.equal(c.lines.find((l) => l.startsWith('HEALTHCHECK')), 'HEALTHCHECK 4242 4242');

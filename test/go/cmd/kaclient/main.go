@@ -168,6 +168,7 @@ func main() {
 					emit("END %s OK %d", kind, n)
 				} else {
 					emit("END %s %s %d", kind, code, n)
+					fmt.Fprintf(os.Stderr, "kaclient: %s stream: %v\n", kind, err)
 				}
 				return
 			}
