@@ -63,7 +63,7 @@ int oa_cap_capable(struct oa_cap_capable_args *ctx)
 	if (flags < 0)
 		return 0;
 	bpf_map_update_elem(&oa_cap_seen, &k, &one, BPF_ANY);
-	e = rb__reserve(OA_OP_CAP, sizeof(*e));
+	e = rb__reserve(OA_OP_CAP, sizeof(*e), flags & OA_F_MATCHED);
 	if (!e)
 		return 0;
 	hdr__fill(&e->hdr, OA_OP_CAP, sizeof(*e), pid_ns, mnt_ns);

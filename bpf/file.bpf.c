@@ -102,16 +102,25 @@ static __always_inline int file__is_open(__u64 nr)
 	return nr == NR_OPEN || nr == NR_OPENAT || nr == NR_OPENAT2;
 }
 
+/* Stand-in record when both rings are full: the rule check and the kill-on-attempt verdict
+ * still run on it; the record itself is lost (counted by rb__reserve_any). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct oa_file);
+} oa_file_spill SEC(".maps");
+
 static __noinline int file__exit(long id, long ret)
 {
 	struct task_struct *t = (void *)bpf_get_current_task();
 	struct oa_scratch *s = scratch__get();
 	__u32 pid_ns, mnt_ns, rid = 0, verdict = 0;
 	struct oa_sys_args a;
-	struct oa_file *e;
+	struct oa_file *e, *rb;
 	struct file *f = NULL;
 	const char *upath;
-	int visible, flags, fd, rules, cut = 0;
+	int visible, flags, fd, rules, lane, cut = 0;
 
 	if (!s || args__take(args__tid(), id, &a))
 		return 0;
@@ -121,9 +130,14 @@ static __noinline int file__exit(long id, long ret)
 		counter__add(OA_OP_FILE, OA_C_INVISIBLE);
 		return 0;
 	}
-	e = rb__reserve(OA_OP_FILE, sizeof(*e));
-	if (!e)
-		return 0;
+	rb = rb__reserve_any(OA_OP_FILE, sizeof(*rb), &lane);
+	e = rb;
+	if (!e) {
+		__u32 zero = 0;
+		e = bpf_map_lookup_elem(&oa_file_spill, &zero);
+		if (!e)
+			return 0;
+	}
 	hdr__fill(&e->hdr, OA_OP_FILE, sizeof(*e), pid_ns, mnt_ns);
 	e->hdr.flags = 0;
 	e->hdr.rule_id = 0;
@@ -171,12 +185,15 @@ static __noinline int file__exit(long id, long ret)
 					    file__is_open(a.nr) ? e->flags : 0, &rid);
 	flags = verdict__apply(visible, verdict, OA_OP_FILE);
 	if (flags < 0) {
-		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		if (rb)
+			bpf_ringbuf_discard(rb, BPF_RB_NO_WAKEUP);
 		return 0;
 	}
-	e->hdr.flags = flags | (cut > 0 ? OA_F_TRUNCATED : 0);
-	e->hdr.rule_id = rid;
-	rb__submit(e, OA_OP_FILE);
+	if (!rb)
+		return 0;
+	rb->hdr.flags = flags | (cut > 0 ? OA_F_TRUNCATED : 0);
+	rb->hdr.rule_id = rid;
+	rb__submit_lane(rb, OA_OP_FILE, lane, flags);
 	return 0;
 }
 

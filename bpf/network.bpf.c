@@ -82,7 +82,7 @@ static __noinline int net__exit(long id, long ret)
 	__u32 pid_ns, mnt_ns, rid = 0, verdict = 0, alen = 0;
 	struct oa_sys_args a;
 	struct oa_net *e;
-	int visible, rules, flags;
+	int visible, rules, flags, lane;
 
 	if (args__take(args__tid(), id, &a))
 		return 0;
@@ -92,7 +92,7 @@ static __noinline int net__exit(long id, long ret)
 		counter__add(OA_OP_NET, OA_C_INVISIBLE);
 		return 0;
 	}
-	e = rb__reserve(OA_OP_NET, sizeof(*e));
+	e = rb__reserve_any(OA_OP_NET, sizeof(*e), &lane);
 	if (!e)
 		return 0;
 	hdr__fill(&e->hdr, OA_OP_NET, sizeof(*e), pid_ns, mnt_ns);
@@ -129,7 +129,7 @@ static __noinline int net__exit(long id, long ret)
 	}
 	e->hdr.flags = flags;
 	e->hdr.rule_id = rid;
-	rb__submit(e, OA_OP_NET);
+	rb__submit_lane(e, OA_OP_NET, lane, flags);
 	return 0;
 }
 

@@ -39,7 +39,7 @@ static __noinline int sys__exit(__u64 key, long id, long ret)
 	flags = verdict__apply(visible, verdict, OA_OP_SYSCALL);
 	if (flags < 0)
 		return 0;
-	e = rb__reserve(OA_OP_SYSCALL, sizeof(*e));
+	e = rb__reserve(OA_OP_SYSCALL, sizeof(*e), flags & OA_F_MATCHED);
 	if (!e)
 		return 0;
 	hdr__fill(&e->hdr, OA_OP_SYSCALL, sizeof(*e), pid_ns, mnt_ns);

@@ -207,6 +207,11 @@ async function start(cfg: AgentConfig, io: AgentIo, cleanups: (() => Promise<voi
     metrics.gauges.processTreeSize = enricher.processCount;
   };
   kernel.start(onRecords);
+  const { KernelStatsRecorder } = await import('./kernel/stats-metrics');
+  const kernelStats = new KernelStatsRecorder(metrics);
+  const recordKernelStats = () => { try { kernelStats.record(kernel.stats()); } catch { /* object closed */ } };
+  const statsTick = setInterval(recordKernelStats, 1000);
+  cleanups.push(() => clearInterval(statsTick));
   // Container events wait in the enricher for pod metadata; an empty batch releases the due ones
   // even when the kernel is quiet.
   const tick = setInterval(() => onRecords([]), 250);
@@ -242,7 +247,9 @@ async function start(cfg: AgentConfig, io: AgentIo, cleanups: (() => Promise<voi
       clearTimeout(debounce);
       clearTimeout(recompile);
       clearInterval(tick);
+      clearInterval(statsTick);
       for (const w of watchers) w.close();
+      recordKernelStats();
       await kernel.stop();
       onRecords([]);
       const deadline = Date.now() + SHUTDOWN_FLUSH_MS;

@@ -33,6 +33,15 @@ struct {
 	__uint(max_entries, 16 * 1024 * 1024);
 } oa_events SEC(".maps");
 
+/* Priority lane. A record that matched a rule (alert, kill, deny) and finds oa_events full is
+ * put here instead, so a flood of plain logs cannot push out alerts. Invariant: only matched
+ * records are ever submitted to it; a record reserved here before its verdict was known is
+ * discarded when it does not match, and counted in oa_drops like any lost record. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 2 * 1024 * 1024);
+} oa_alerts SEC(".maps");
+
 /* bpf_ringbuf_reserve failures, index = op. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -198,18 +207,46 @@ static __always_inline void hdr__fill(struct oa_hdr *h, __u16 op, __u16 size, __
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 
-/* Reserve a record for `op`; counts the failure per op. */
-static __always_inline void *rb__reserve(__u32 op, __u64 size)
+/* Where a reserved record lives (rb__reserve_any). */
+#define OA_LANE_LOG 0   /* oa_events */
+#define OA_LANE_ALERT 1 /* oa_alerts: submit only if the verdict matched */
+
+static __always_inline void rb__lost(__u32 op)
+{
+	__u64 *d = bpf_map_lookup_elem(&oa_drops, &op);
+	if (d)
+		(*d)++;
+}
+
+/* Reserve a record whose verdict is known: oa_events, or oa_alerts for a matched record when
+ * oa_events is full. A failure is counted per op. */
+static __always_inline void *rb__reserve(__u32 op, __u64 size, int matched)
 {
 	void *r = bpf_ringbuf_reserve(&oa_events, size, 0);
-	if (!r) {
-		__u64 *d = bpf_map_lookup_elem(&oa_drops, &op);
-		if (d)
-			(*d)++;
-	}
+	if (!r && matched)
+		r = bpf_ringbuf_reserve(&oa_alerts, size, 0);
+	if (!r)
+		rb__lost(op);
 	return r;
 }
 
+/* Reserve a record before its verdict is known: oa_events, else oa_alerts (*lane says which;
+ * rb__submit_lane decides). Both full: NULL, counted per op. */
+static __always_inline void *rb__reserve_any(__u32 op, __u64 size, int *lane)
+{
+	void *r = bpf_ringbuf_reserve(&oa_events, size, 0);
+	*lane = OA_LANE_LOG;
+	if (!r) {
+		r = bpf_ringbuf_reserve(&oa_alerts, size, 0);
+		*lane = OA_LANE_ALERT;
+	}
+	if (!r)
+		rb__lost(op);
+	return r;
+}
+
+/* Submit with BPF_RB_NO_WAKEUP, forcing a wakeup once oa_wakeup_bytes wait unread in
+ * oa_events. Records in oa_alerts use the default (adaptive) notification. */
 static __always_inline void rb__submit(void *r, __u32 op)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP;
@@ -217,6 +254,23 @@ static __always_inline void rb__submit(void *r, __u32 op)
 		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(r, flags);
 	counter__add(op, OA_C_EMITTED);
+}
+
+/* Submit a record of rb__reserve_any once `hdr_flags` (verdict__apply) are known: a record in
+ * the priority lane that did not match is discarded and counted as lost. */
+static __always_inline void rb__submit_lane(void *r, __u32 op, int lane, int hdr_flags)
+{
+	if (lane == OA_LANE_ALERT) {
+		if (!(hdr_flags & OA_F_MATCHED)) {
+			bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+			rb__lost(op);
+			return;
+		}
+		bpf_ringbuf_submit(r, 0);
+		counter__add(op, OA_C_EMITTED);
+		return;
+	}
+	rb__submit(r, op);
 }
 
 /* Decide the fate of an event after the rule check: returns header flags to set, or -1 when

@@ -1,13 +1,18 @@
 // Ring-buffer drain: one poller thread per ring copies every record of a poll round into one
 // batch (raw records back to back, each starting with struct oa_hdr whose .size frames it) and
-// hands it to JS through a bounded thread-safe function. A full hand-off queue drops the batch
-// and counts its records in lostHandoff; the kernel side counts reserve failures itself.
+// hands it to JS through a bounded thread-safe function.
+// Backpressure: while kQueuedBytesMax bytes wait for the JS thread the poller stops consuming,
+// so the kernel ring fills and the sensors see reserve failures (counted per op, and matched
+// records diverted to the priority ring) instead of this thread dropping whole batches. Memory
+// held here is bounded by kQueuedBytesMax + kBatchCap. A hand-off that still fails (queue
+// closing) counts its records in lostHandoff.
 #include "addon.h"
 
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -16,6 +21,8 @@ namespace oa {
 static const size_t kQueueMax = 64;          // batches waiting for the JS thread
 static const size_t kBatchCap = 8u << 20;    // bytes per batch before a round is cut short
 static const int kPollMs = 50;               // drain period for BPF_RB_NO_WAKEUP records
+static const size_t kQueuedBytesMax = 32u << 20;  // bytes handed to JS and not yet consumed
+static const int kBackoffMs = 5;             // re-check period while the JS side is behind
 
 struct Batch {
   std::vector<uint8_t> bytes;
@@ -30,6 +37,9 @@ struct RingbufState {
   Napi::ThreadSafeFunction tsfn;
   Batch *cur = nullptr;
   std::atomic<uint64_t> delivered{0}, batches{0}, lost{0};
+  // Bytes of batches queued for or being processed by the JS thread; stalls counts poll
+  // rounds skipped because it reached kQueuedBytesMax.
+  std::atomic<uint64_t> queued{0}, stalls{0};
   // Read-only views of the ring's consumer and producer position pages (availBytes).
   void *cons_page = nullptr, *prod_page = nullptr;
   size_t page = 0;
@@ -45,21 +55,38 @@ static int OnSample(void *ctx, void *data, size_t len) {
   return s->cur->bytes.size() >= kBatchCap ? -1 : 0;  // -1 ends this round after this record
 }
 
+struct Handoff {
+  RingbufState *s;
+  Batch *b;
+};
+
 // JS thread: turns a batch into a Buffer (no copy; freed with the Buffer) and calls onBatch.
-static void CallJs(Napi::Env env, Napi::Function cb, Batch *b) {
+// The batch stops counting against kQueuedBytesMax once onBatch returned.
+static void CallJs(Napi::Env env, Napi::Function cb, Handoff *h) {
+  RingbufState *s = h->s;
+  Batch *b = h->b;
+  size_t n = b->bytes.size();
+  delete h;
   if (env == nullptr || cb == nullptr) {
     delete b;
+    s->queued -= n;
     return;
   }
   Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::New(
       env, b->bytes.data(), b->bytes.size(), [](Napi::Env, uint8_t *, Batch *bb) { delete bb; }, b);
   cb.Call({buf});
+  s->queued -= n;
 }
 
 // Poller thread body. ring_buffer__poll returns early on a forced wakeup; records submitted
 // with BPF_RB_NO_WAKEUP are picked up by the consume after the timeout.
 static void PollLoop(RingbufState *s) {
   while (!s->stop.load(std::memory_order_relaxed)) {
+    if (s->queued.load() >= kQueuedBytesMax) {
+      s->stalls++;
+      std::this_thread::sleep_for(std::chrono::milliseconds(kBackoffMs));
+      continue;
+    }
     s->cur = new Batch();
     ring_buffer__poll(s->rb, kPollMs);
     ring_buffer__consume(s->rb);
@@ -68,12 +95,17 @@ static void PollLoop(RingbufState *s) {
       continue;
     }
     uint64_t n = s->cur->records;
-    napi_status st = s->tsfn.NonBlockingCall(s->cur, CallJs);
+    size_t bytes = s->cur->bytes.size();
+    s->queued += bytes;
+    Handoff *h = new Handoff{s, s->cur};
+    napi_status st = s->tsfn.NonBlockingCall(h, CallJs);
     if (st == napi_ok) {
       s->delivered += n;
       s->batches++;
     } else {
+      s->queued -= bytes;
       s->lost += n;
+      delete h;
       delete s->cur;
     }
   }
@@ -107,7 +139,7 @@ Napi::Value RingbufStart(const Napi::CallbackInfo &info) {
   return WrapRingbuf(env, s);
 }
 
-// ringbufStats(rb) -> {delivered, batches, lostHandoff, availBytes, sizeBytes}
+// ringbufStats(rb) -> {delivered, batches, lostHandoff, stalls, queuedBytes, availBytes, sizeBytes}
 Napi::Value RingbufStats(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   RingbufState *s = UnwrapRingbuf(info[0]);
@@ -121,6 +153,8 @@ Napi::Value RingbufStats(const Napi::CallbackInfo &info) {
   o.Set("delivered", Napi::Number::New(env, double(s->delivered.load())));
   o.Set("batches", Napi::Number::New(env, double(s->batches.load())));
   o.Set("lostHandoff", Napi::Number::New(env, double(s->lost.load())));
+  o.Set("stalls", Napi::Number::New(env, double(s->stalls.load())));
+  o.Set("queuedBytes", Napi::Number::New(env, double(s->queued.load())));
   o.Set("availBytes", Napi::Number::New(env, double(avail)));
   o.Set("sizeBytes", Napi::Number::New(env, double(s->size)));
   return o;

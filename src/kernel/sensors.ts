@@ -63,13 +63,19 @@ export interface KernelSensorsStats {
   kernelDropsByOp: Partial<Record<Op, number>>;
   /** Per-op kernel counters (emitted, dropped as invisible, capability dedupe hits). */
   countersByOp: Partial<Record<Op, OpCounters>>;
-  /** Unread bytes / ring size at the time of the call. */
+  /** Unread bytes / ring size of oa_events at the time of the call. */
   ringbufFillRatio: number;
+  /** The same for the priority lane oa_alerts (records that matched a rule). */
+  alertRingFillRatio: number;
   decodeErrors: Partial<Record<DecodeErrorReason, number>>;
-  /** Records drained but dropped because the JS hand-off queue was full. */
+  /** Records drained but dropped because the JS hand-off failed (both rings). */
   lostHandoff: number;
-  /** Records delivered to JS by the drain thread. */
+  /** Drain rounds deferred because the JS thread was behind (both rings). */
+  stalls: number;
+  /** Records delivered to JS by the drain threads (both rings). */
   delivered: number;
+  /** Of those, records delivered through the priority lane. */
+  deliveredAlertLane: number;
   /** Records decoded and passed to onRecords. */
   decoded: number;
   /** onRecords threw (the batch's records are counted here and dropped). */
@@ -108,6 +114,8 @@ export function ensureTracefs(): void {
 export class KernelSensors {
   private readonly _links = new Map<string, LinkHandle>();
   private _rb: RingbufHandle | null = null;
+  /** Drain of the priority lane (bpf/lib/common.h oa_alerts). */
+  private _rbAlerts: RingbufHandle | null = null;
   private _filter = new Set<number>();
   private readonly _decodeErrors = new Map<DecodeErrorReason, number>();
   private _decoded = 0;
@@ -222,19 +230,19 @@ export class KernelSensors {
   /** Starts the drain; onRecords runs on the JS thread once per batch. */
   start(onRecords: (records: KernelRecord[]) => void): void {
     if (this._rb) throw new Error('KernelSensors.start: already started');
-    this._rb = native(() =>
-      binding().ringbufStart(this.objectHandle, 'oa_events', (batch) => {
-        const { records, errors } = decodeBatch(batch);
-        for (const e of errors) this._decodeErrors.set(e.reason, (this._decodeErrors.get(e.reason) ?? 0) + e.count);
-        if (records.length === 0) return;
-        this._decoded += records.length;
-        try {
-          onRecords(records);
-        } catch {
-          this._callbackErrors += records.length;
-        }
-      }),
-    );
+    const onBatch = (batch: Buffer) => {
+      const { records, errors } = decodeBatch(batch);
+      for (const e of errors) this._decodeErrors.set(e.reason, (this._decodeErrors.get(e.reason) ?? 0) + e.count);
+      if (records.length === 0) return;
+      this._decoded += records.length;
+      try {
+        onRecords(records);
+      } catch {
+        this._callbackErrors += records.length;
+      }
+    };
+    this._rb = native(() => binding().ringbufStart(this.objectHandle, 'oa_events', onBatch));
+    this._rbAlerts = native(() => binding().ringbufStart(this.objectHandle, 'oa_alerts', onBatch));
   }
 
   private _percpuSum(map: string, op: number, width: number): bigint[] {
@@ -254,13 +262,17 @@ export class KernelSensors {
       countersByOp[op] = { emitted: Number(emitted), invisible: Number(invisible), dedup: Number(dedup) };
     }
     const rs = this._rb ? binding().ringbufStats(this._rb) : null;
+    const ra = this._rbAlerts ? binding().ringbufStats(this._rbAlerts) : null;
     return {
       kernelDropsByOp,
       countersByOp,
       ringbufFillRatio: rs && rs.sizeBytes > 0 ? rs.availBytes / rs.sizeBytes : 0,
+      alertRingFillRatio: ra && ra.sizeBytes > 0 ? ra.availBytes / ra.sizeBytes : 0,
       decodeErrors: Object.fromEntries(this._decodeErrors),
-      lostHandoff: rs?.lostHandoff ?? 0,
-      delivered: rs?.delivered ?? 0,
+      lostHandoff: (rs?.lostHandoff ?? 0) + (ra?.lostHandoff ?? 0),
+      stalls: (rs?.stalls ?? 0) + (ra?.stalls ?? 0),
+      delivered: (rs?.delivered ?? 0) + (ra?.delivered ?? 0),
+      deliveredAlertLane: ra?.delivered ?? 0,
       decoded: this._decoded,
       callbackErrors: this._callbackErrors,
     };
@@ -274,7 +286,9 @@ export class KernelSensors {
     const b = binding();
     for (const name of [...this._links.keys()]) this._detach(name);
     if (this._rb) b.ringbufStop(this._rb);
+    if (this._rbAlerts) b.ringbufStop(this._rbAlerts);
     this._rb = null;
+    this._rbAlerts = null;
     // Let batches queued on the thread-safe function reach onRecords before closing.
     await new Promise<void>((resolve) => setImmediate(resolve));
     b.objectClose(this.objectHandle);

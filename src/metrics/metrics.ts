@@ -12,6 +12,7 @@ export interface GaugeState {
   grpcClients: Map<string, number>;
   receiverConnected: Map<string, number>;
   ringbufFillRatio: number;
+  alertRingFillRatio: number;
   processTreeSize: number;
   eventLoopLagSeconds: number;
 }
@@ -33,6 +34,7 @@ export class AgentMetrics {
     grpcClients: new Map(),
     receiverConnected: new Map(),
     ringbufFillRatio: 0,
+    alertRingFillRatio: 0,
     processTreeSize: 0,
     eventLoopLagSeconds: 0,
   };
@@ -97,6 +99,7 @@ export class AgentMetrics {
       this._observables.push(o);
     };
     scalar('ringbufFillRatio', () => g.ringbufFillRatio);
+    scalar('alertRingFillRatio', () => g.alertRingFillRatio);
     scalar('processTreeSize', () => g.processTreeSize);
     scalar('eventLoopLag', () => g.eventLoopLagSeconds);
   }

@@ -35,8 +35,12 @@ export interface RingbufStats {
   /** Records handed to JS. */
   delivered: number;
   batches: number;
-  /** Records drained from the ring but dropped because the JS hand-off queue was full. */
+  /** Records drained from the ring but dropped because the JS hand-off failed (closing). */
   lostHandoff: number;
+  /** Poll rounds skipped because too many bytes waited for the JS thread (backpressure). */
+  stalls: number;
+  /** Bytes handed to the JS thread and not yet consumed. */
+  queuedBytes: number;
   /** Bytes written by the kernel and not yet consumed. */
   availBytes: number;
   sizeBytes: number;
