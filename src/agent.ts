@@ -1,7 +1,6 @@
 // The agent: kernel records → enrichment → KubeArmor policies → Rego rules → sinks
 // (output, OTLP, gRPC feeder, metrics). One batch flows synchronously through every stage on the
 // event loop; nothing on that path throws (a failing stage is counted and the batch continues).
-import { watch, type FSWatcher } from 'node:fs';
 import * as os from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { AgentConfig, Category } from './config';
@@ -105,12 +104,14 @@ async function start(cfg: AgentConfig, io: AgentIo, cleanups: (() => Promise<voi
   // Policies.
   const { PolicyStore, PolicyEngine } = await import('./policy');
   const store = new PolicyStore();
-  const loadPolicies = async () => {
-    const r = await store.load(cfg.policies);
-    for (const e of r.errors) io.warn(`policy: ${e}`);
+  // First load sets the roots; a reload keeps the running version of every policy whose file or
+  // document became invalid (PolicyStore.reload).
+  const loadPolicies = (first: boolean) => {
+    const r = first ? store.load(cfg.policies) : store.reload();
+    for (const e of r.errors) io.warn(`policy: ${e}${first ? '' : '; the running version (if any) stays'}`);
     return r;
   };
-  await loadPolicies();
+  loadPolicies(true);
   let nsAnnotations: (ns: string) => Record<string, string> | undefined = () => undefined;
   // Container rules are compiled per (pid ns, mnt ns): a container seen for the first time needs
   // a recompile. Debounced: a burst of new containers costs one compile.
@@ -219,24 +220,24 @@ async function start(cfg: AgentConfig, io: AgentIo, cleanups: (() => Promise<voi
   io.info(`running: host visibility ${cfg.hostVisibility.join(',') || 'none'}, container visibility ${cfg.visibility.join(',') || 'none'}, build ${kernelRelease}`);
 
   // Reload on SIGHUP and on policy file changes (debounced), atomically: the running set stays on error.
-  const reload = async (reason: string) => {
+  // Reloads run one at a time (SIGHUP during a file-change reload waits for it).
+  let reloading: Promise<void> = Promise.resolve();
+  const reloadOnce = async (reason: string) => {
     io.info(`reload (${reason})`);
-    await loadPolicies();
+    loadPolicies(false);
     applyRules();
     const err = await rego.reload();
     if (err) io.warn(`rego: ${err}; previous rules kept`);
     metrics.gauges.policiesLoaded.set('rego', rego.rules.length);
+    io.info(`reload (${reason}) done: ${store.snapshot.policies.length} policies, ${rego.rules.length} rego rules`);
   };
-  const watchers: FSWatcher[] = [];
-  let debounce: NodeJS.Timeout | undefined;
-  for (const p of [...cfg.policies, ...cfg.rules]) {
-    try {
-      watchers.push(watch(p, { persistent: false }, () => {
-        clearTimeout(debounce);
-        debounce = setTimeout(() => void reload('file change'), 300);
-      }));
-    } catch (e) { io.warn(`cannot watch ${p}: ${(e as Error).message}`); }
-  }
+  const reload = (reason: string): Promise<void> => {
+    reloading = reloading.then(() => reloadOnce(reason)).catch((e: unknown) => io.warn(`reload failed: ${(e as Error).message}`));
+    return reloading;
+  };
+  const { watchForReload } = await import('./reload-watch');
+  const watcher = watchForReload([...cfg.policies, ...cfg.rules], () => void reload('file change'), io.warn);
+  cleanups.push(() => watcher.close());
 
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => { resolveDone = r; });
@@ -244,11 +245,10 @@ async function start(cfg: AgentConfig, io: AgentIo, cleanups: (() => Promise<voi
   const shutdown = (reason: string) => {
     stopping ??= (async () => {
       io.info(`shutting down (${reason})`);
-      clearTimeout(debounce);
+      watcher.close();
       clearTimeout(recompile);
       clearInterval(tick);
       clearInterval(statsTick);
-      for (const w of watchers) w.close();
       recordKernelStats();
       await kernel.stop();
       onRecords([]);

@@ -2,7 +2,7 @@
 // line, appended), `none`. Both writers are non-blocking and bounded; see writer.ts.
 import * as fs from 'node:fs';
 import type { Writable } from 'node:stream';
-import type { AgentEvent } from '../events/types';
+import { isAlert, type AgentEvent } from '../events/types';
 import type { AgentMetrics } from '../metrics/metrics';
 import type { EventSink } from '../pipeline/sink';
 import { toKarmorJson } from './karmor-json';
@@ -38,15 +38,17 @@ class LineSink implements EventSink {
 
   write(batch: readonly AgentEvent[]): void {
     const lines: string[] = [];
+    const alerts: boolean[] = [];
     for (const ev of batch) {
       try {
         lines.push(`${this.render(ev)}\n`);
+        alerts.push(isAlert(ev.ka.Type));
       } catch {
         // Rendering cannot fail on a well-formed event; a malformed one is dropped, never thrown.
         this.metrics.dropped('pipeline', 'output_render');
       }
     }
-    this.writer.writeLines(lines);
+    this.writer.writeLines(lines, alerts);
   }
 
   flush(deadlineMs: number): Promise<void> {

@@ -1,7 +1,9 @@
 // Non-blocking bounded writer over a Node Writable. A batch becomes one chunk; when the bytes the
 // stream still buffers plus the chunk exceed `maxBufferedBytes`, whole events are dropped and
-// counted (stage 'pipeline', reason 'output_backpressure'). fs write streams write on the libuv
-// thread pool, so a slow disk or a full stdout pipe never blocks the event loop.
+// counted (stage 'pipeline'): logs first, oldest first (reason 'output_backpressure'), alerts
+// only when the alerts alone do not fit (reason 'output_backpressure_alert'). Kept lines keep
+// their order. fs write streams write on the libuv thread pool, so a slow disk or a full stdout
+// pipe never blocks the event loop.
 import type { Writable } from 'node:stream';
 import type { AgentMetrics } from '../metrics/metrics';
 
@@ -19,26 +21,39 @@ export class BoundedWriter {
     });
   }
 
-  /** Queue lines (each already newline-terminated); drops the lines that do not fit. */
-  writeLines(lines: readonly string[]): void {
+  /** Queue lines (each already newline-terminated); `alert[i]` marks alert lines, which are
+   *  dropped only after every log line of the batch. */
+  writeLines(lines: readonly string[], alert?: readonly boolean[]): void {
     if (lines.length === 0) return;
+    const isAlert = (i: number) => alert?.[i] === true;
     if (this.failed || this.stream.destroyed || this.stream.writableEnded) {
-      this.metrics.dropped('pipeline', 'output_backpressure', lines.length);
+      let a = 0;
+      for (let i = 0; i < lines.length; i++) if (isAlert(i)) a++;
+      this.metrics.dropped('pipeline', 'output_backpressure', lines.length - a);
+      this.metrics.dropped('pipeline', 'output_backpressure_alert', a);
       return;
     }
-    let room = this.maxBufferedBytes - this.stream.writableLength;
-    let chunk = '';
-    let dropped = 0;
-    for (const l of lines) {
-      const n = Buffer.byteLength(l);
-      if (n <= room) {
-        chunk += l;
-        room -= n;
-      } else {
-        dropped++;
+    const room = this.maxBufferedBytes - this.stream.writableLength;
+    const sizes = lines.map((l) => Buffer.byteLength(l));
+    let total = 0;
+    for (const n of sizes) total += n;
+    const keep = new Array<boolean>(lines.length).fill(true);
+    let droppedLogs = 0;
+    let droppedAlerts = 0;
+    // Free room oldest-first: logs, then (only if needed) alerts.
+    for (const wantAlert of [false, true]) {
+      for (let i = 0; i < lines.length && total > room; i++) {
+        if (!keep[i] || isAlert(i) !== wantAlert) continue;
+        keep[i] = false;
+        total -= sizes[i]!;
+        if (wantAlert) droppedAlerts++;
+        else droppedLogs++;
       }
     }
-    if (dropped > 0) this.metrics.dropped('pipeline', 'output_backpressure', dropped);
+    let chunk = '';
+    for (let i = 0; i < lines.length; i++) if (keep[i]) chunk += lines[i];
+    this.metrics.dropped('pipeline', 'output_backpressure', droppedLogs);
+    this.metrics.dropped('pipeline', 'output_backpressure_alert', droppedAlerts);
     if (chunk !== '') this.stream.write(chunk);
   }
 

@@ -12,6 +12,9 @@ export interface LoadResult {
   rejected: string[];
   /** Every file read, sorted. */
   files: string[];
+  /** Files with an error no policy identity can be read from (unreadable file, YAML syntax,
+   *  a document without kind/metadata.name): a reload keeps their previous policies. */
+  unattributed: string[];
 }
 
 function lineFinder(doc: Document, lc: LineCounter): (p: readonly (string | number)[]) => number | undefined {
@@ -37,15 +40,17 @@ function lineFinder(doc: Document, lc: LineCounter): (p: readonly (string | numb
 }
 
 /** Parse and validate every document of one YAML text. Empty documents are skipped. */
-export function parsePolicyText(text: string, file: string): { policies: NormalizedPolicy[]; errors: PolicyError[]; rejected: string[] } {
+export function parsePolicyText(text: string, file: string): { policies: NormalizedPolicy[]; errors: PolicyError[]; rejected: string[]; unattributed: boolean } {
   const lc = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lc, uniqueKeys: true });
   const policies: NormalizedPolicy[] = [];
   const errors: PolicyError[] = [];
   const rejected: string[] = [];
+  let unattributed = false;
   const list = Array.isArray(docs) ? docs : [];
   if (!Array.isArray(docs)) {
     errors.push({ file, document: 0, path: '', reason: 'not a YAML document stream' });
+    unattributed = true;
   }
   list.forEach((doc, i) => {
     const line = doc.contents && isNode(doc.contents) && doc.contents.range ? lc.linePos(doc.contents.range[0]).line : 1;
@@ -54,6 +59,7 @@ export function parsePolicyText(text: string, file: string): { policies: Normali
         const l = e.linePos?.[0]?.line;
         errors.push({ file, document: i, path: '', reason: `YAML: ${e.message.split('\n')[0]}`, ...(l !== undefined ? { line: l } : {}) });
       }
+      unattributed = true;
       return;
     }
     if (doc.contents === null) return;
@@ -63,6 +69,7 @@ export function parsePolicyText(text: string, file: string): { policies: Normali
       obj = doc.toJS({ maxAliasCount: 100 }) as unknown;
     } catch (e) {
       errors.push({ file, document: i, path: '', reason: `YAML: ${(e as Error).message.split('\n')[0]}`, line });
+      unattributed = true;
       return;
     }
     const r = validatePolicyObject(obj, file, i, lineFinder(doc, lc), line);
@@ -70,10 +77,11 @@ export function parsePolicyText(text: string, file: string): { policies: Normali
     else {
       const id = rawIdentity(obj);
       if (id) rejected.push(id);
+      else unattributed = true;
     }
     errors.push(...r.errors);
   });
-  return { policies, errors, rejected };
+  return { policies, errors, rejected, unattributed };
 }
 
 function collectFiles(root: string, out: string[], errors: PolicyError[]): void {
@@ -104,21 +112,24 @@ export function loadPolicyPaths(roots: readonly string[]): LoadResult {
   const uniq = [...new Set(files)].sort();
   const policies: NormalizedPolicy[] = [];
   const rejected: string[] = [];
+  const unattributed: string[] = [];
   for (const f of uniq) {
     let text: string;
     try {
       text = readFileSync(f, 'utf8');
     } catch (e) {
       errors.push({ file: f, document: 0, path: '', reason: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
+      unattributed.push(f);
       continue;
     }
     const r = parsePolicyText(text, f);
     policies.push(...r.policies);
     errors.push(...r.errors);
     rejected.push(...r.rejected);
+    if (r.unattributed) unattributed.push(f);
   }
   const d = dedupePolicies(policies);
-  return { policies: d.policies, errors: [...errors, ...d.errors], rejected, files: uniq };
+  return { policies: d.policies, errors: [...errors, ...d.errors], rejected, files: uniq, unattributed };
 }
 
 export function policyKey(p: Pick<NormalizedPolicy, 'kind' | 'namespace' | 'name'>): string {

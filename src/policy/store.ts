@@ -54,7 +54,7 @@ export class PolicyStore {
   /** Re-read the file roots (file change or SIGHUP). */
   reload(): PolicyLoadReport {
     const r = loadPolicyPaths(this.roots);
-    const keep = keepPrevious(this.filePolicies, r.policies, r.rejected);
+    const keep = keepPrevious(this.filePolicies, r.policies, r.rejected, r.unattributed);
     this.filePolicies = [...r.policies, ...keep];
     this.lastErrors = r.errors;
     this.swap();
@@ -132,12 +132,14 @@ export class PolicyStore {
   }
 }
 
-/** Previous policies whose new version was rejected (and that did not come back valid). */
-function keepPrevious(prev: readonly NormalizedPolicy[], now: readonly NormalizedPolicy[], rejected: readonly string[]): NormalizedPolicy[] {
-  if (!rejected.length) return [];
+/** Previous policies that stay: those whose new version was rejected, and those of a file with
+ *  an error no identity can be read from (syntax error, unreadable), unless they came back valid. */
+function keepPrevious(prev: readonly NormalizedPolicy[], now: readonly NormalizedPolicy[], rejected: readonly string[], brokenFiles: readonly string[] = []): NormalizedPolicy[] {
+  if (!rejected.length && !brokenFiles.length) return [];
   const nowKeys = new Set(now.map(policyKey));
   const rej = new Set(rejected);
-  return prev.filter((p) => rej.has(policyKey(p)) && !nowKeys.has(policyKey(p)));
+  const broken = new Set(brokenFiles);
+  return prev.filter((p) => (rej.has(policyKey(p)) || broken.has(p.file)) && !nowKeys.has(policyKey(p)));
 }
 
 export function sortPolicies(ps: readonly NormalizedPolicy[]): NormalizedPolicy[] {

@@ -209,6 +209,32 @@ describe('output: sinks', () => {
     assert.equal(got.join('').split('\n').length - 1, 3);
   });
 
+  it('bounded: logs are dropped oldest first before any alert; alerts drop only when they alone do not fit', async () => {
+    const got: string[] = [];
+    const pending: (() => void)[] = [];
+    const stalled = new Writable({
+      highWaterMark: 1,
+      write(chunk: Buffer, _enc, cb) {
+        got.push(chunk.toString());
+        pending.push(cb);
+      },
+    });
+    const metrics = new AgentMetrics();
+    const log = toKarmorJson(LOG).length + 1;
+    const alert = toKarmorJson(ALERT).length + 1;
+    const log2 = { ...LOG, HostPID: 301, PID: 301 };
+    const sink = createOutputSink('jsonl:unused', metrics, { stream: stalled, maxBufferedBytes: log + alert + log });
+    sink.write([agentEvent(LOG)]); // in flight: room left = alert + log
+    sink.write([agentEvent(LOG), agentEvent(ALERT), agentEvent(log2)]);
+    assert.equal(metrics.dropCounts.get('pipeline/output_backpressure'), 1);
+    assert.equal(metrics.dropCounts.get('pipeline/output_backpressure_alert'), undefined);
+    sink.write([agentEvent(ALERT)]); // no room at all
+    assert.equal(metrics.dropCounts.get('pipeline/output_backpressure_alert'), 1);
+    while (pending.length) { pending.shift()!(); await new Promise((r) => setImmediate(r)); }
+    await sink.flush(Date.now() + 1000);
+    assert.deepEqual(got.join('').split('\n'), [toKarmorJson(LOG), toKarmorJson(ALERT), toKarmorJson(log2), '']);
+  });
+
   it('stdout sink writes readable lines to its stream; none discards', async () => {
     const chunks: string[] = [];
     const out = new Writable({

@@ -44,6 +44,29 @@ describe('PolicyStore', () => {
     assert.deepEqual(s.countsByKind(), { KubeArmorPolicy: 2, KubeArmorClusterPolicy: 0, KubeArmorHostPolicy: 0 });
   });
 
+  it('reload keeps the running policies of a file that no longer parses or has an unattributable document; a deleted file takes its policies away', () => {
+    const a = path.join(dir, 'a.yaml');
+    const b = path.join(dir, 'b.yaml');
+    writeFileSync(a, doc('pa', '/etc/a') + '---\n' + doc('pa2', '/etc/a2'));
+    writeFileSync(b, doc('pb', '/etc/b'));
+    const s = new PolicyStore();
+    s.load([dir]);
+    writeFileSync(a, 'kind: [unclosed\n');
+    const r = s.reload();
+    assert.equal(r.errors.length, 1);
+    assert.match(r.errors[0]!, new RegExp(`^${a.replace(/[/.]/g, '\\$&')}:doc 0: \\(document\\): YAML: Flow sequence`));
+    assert.deepEqual(s.snapshot.rules.map((x) => [x.policyName, x.target]), [['pa', '/etc/a'], ['pa2', '/etc/a2'], ['pb', '/etc/b']]);
+    writeFileSync(a, 'apiVersion: v1\nspec: {}\n'); // parses, but no kind/name to attribute the error to
+    s.reload();
+    assert.deepEqual(s.snapshot.policies.map((p) => p.name), ['pa', 'pa2', 'pb']);
+    writeFileSync(a, doc('pa', '/etc/a9'));
+    s.reload();
+    assert.deepEqual(s.snapshot.rules.map((x) => [x.policyName, x.target]), [['pa', '/etc/a9'], ['pb', '/etc/b']]);
+    rmSync(b);
+    s.reload();
+    assert.deepEqual(s.snapshot.policies.map((p) => p.name), ['pa']);
+  });
+
   it('replaceSource feeds CRD objects into the same set; duplicates across sources are reported', () => {
     const s = new PolicyStore();
     s.load([]);
