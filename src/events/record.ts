@@ -102,7 +102,7 @@ export interface FileRecord extends RecordHeader {
   dirfd: number;
   /** open flags (open/openat/openat2), unlinkat/fchownat/fchmodat AT_* flags; else 0. */
   flags: number;
-  /** mode argument (open with O_CREAT, chmod family, fchownat per KubeArmor); else 0. */
+  /** mode argument (open/openat/openat2, chmod family); else 0. */
   mode: number;
   /** chown family: requested uid/gid (-1 = unchanged). */
   ownerUid: number;

@@ -5,7 +5,8 @@
 //   unlink    syscall=SYS_UNLINK               rmdir  syscall=SYS_RMDIR
 //   unlinkat  syscall=SYS_UNLINKAT flags=<AT_REMOVEDIR or empty>
 //   chown     syscall=SYS_CHOWN userid=<uid> group=<gid>           (lchown, fchown likewise)
-//   fchownat  syscall=SYS_FCHOWNAT userid=<uid> group=<gid> mode=<n>
+//   fchownat  syscall=SYS_FCHOWNAT userid=<uid> group=<gid> mode=<n>   (n = the 5th argument, the
+//             AT_* flags word, in decimal: KubeArmor prints fchownat's flags under the key "mode")
 //   chmod     syscall=SYS_CHMOD mode=<n>    fchmod syscall=SYS_FCHMOD fd=<fd> mode=<n>
 //   fchmodat  syscall=SYS_FCHMODAT fd=<dirfd> mode=<n>
 // Resource = the path argument made absolute against the caller's cwd (AT_FDCWD) or the dirfd's
@@ -64,7 +65,7 @@ export function handleFile(rec: FileRecord, ctx: HandlerContext): HandlerResult 
       data = `${sys} fd=${rec.dirfd} userid=${rec.ownerUid} group=${rec.ownerGid}`;
       break;
     case 'fchownat':
-      data = `${sys} userid=${rec.ownerUid} group=${rec.ownerGid} mode=${rec.mode}`;
+      data = `${sys} userid=${rec.ownerUid} group=${rec.ownerGid} mode=${rec.flags}`;
       break;
     case 'chmod':
       data = `${sys} mode=${rec.mode}`;

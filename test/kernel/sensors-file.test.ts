@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, realpathSync, rmSync, writeFileSync, mkdirSync, chmodSync, statSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync, writeFileSync, mkdirSync, chmodSync, statSync, lstatSync, symlinkSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Op, type FileRecord } from '../../src/events/record';
+import { AgentMetrics } from '../../src/metrics/metrics';
+import { Enricher } from '../../src/sensors/index';
 import { SensorsHarness } from './sensors-harness';
 
 const O_RDONLY = 0;
@@ -11,6 +13,7 @@ const O_CREAT = 0o100;
 const O_CLOEXEC = 0o2000000;
 const AT_FDCWD = -100;
 const AT_REMOVEDIR = 0x200;
+const AT_SYMLINK_NOFOLLOW = 0x100;
 
 describe('kernel file sensor', function () {
   this.timeout(30000);
@@ -149,5 +152,24 @@ describe('kernel file sensor', function () {
         ['fchownat', 0, AT_FDCWD, 0, 0, f],
       ],
     );
+  });
+
+  it('fchownat(AT_SYMLINK_NOFOLLOW) on a symlink: flags = arg 5, mode 0; Data mode=<flags> as KubeArmor prints it', async () => {
+    const target = path.join(dir, 't.txt');
+    const link = path.join(dir, 'l.lnk');
+    writeFileSync(target, 'x');
+    symlinkSync(target, link);
+    const r = await h.run('fileops', ['fchownat', 'cwd', link, '1005', '1006', String(AT_SYMLINK_NOFOLLOW)]);
+    assert.deepEqual(r.lines, ['fchownat 0']);
+    assert.deepEqual([lstatSync(link).uid, lstatSync(link).gid, statSync(target).uid], [1005, 1006, 0]);
+    const recs = files(r.pid).filter((e) => e.syscall === 'fchownat');
+    assert.deepEqual(
+      recs.map((e) => [e.syscall, e.ret, e.dirfd, e.flags, e.mode, e.ownerUid, e.ownerGid, e.path, e.cwd]),
+      [['fchownat', 0, AT_FDCWD, AT_SYMLINK_NOFOLLOW, 0, 1005, 1006, link, '']],
+    );
+    const [ev] = new Enricher({ clusterName: 'default', hostName: 'h', nodeId: '', metrics: new AgentMetrics() }).enrich(recs);
+    assert.equal(ev!.ka.Resource, link);
+    assert.equal(ev!.ka.Data, 'syscall=SYS_FCHOWNAT userid=1005 group=1006 mode=256');
+    assert.deepEqual(ev!.ka.EventData, { Syscall: 'SYS_FCHOWNAT', Userid: '1005', Group: '1006', Mode: '256' });
   });
 });

@@ -129,7 +129,8 @@ describe('Enricher', () => {
       { ...base, syscall: 'unlinkat', path: '/tmp/f', flags: 0 },
       { ...base, syscall: 'rmdir', path: '/tmp/d', dirfd: 0 },
       { ...base, syscall: 'chown', path: '/tmp/f', ownerUid: 0, ownerGid: -1, dirfd: 0 },
-      { ...base, syscall: 'fchownat', path: '/tmp/f', ownerUid: 1000, ownerGid: 1000, mode: 256 },
+      // fchownat(AT_FDCWD, "/tmp/f", 1000, 1000, AT_SYMLINK_NOFOLLOW): bpf/file.bpf.c stores arg 5 in `flags`.
+      { ...base, syscall: 'fchownat', path: '/tmp/f', ownerUid: 1000, ownerGid: 1000, flags: 0x100 },
       { ...base, syscall: 'fchmodat', path: '/tmp/f', mode: 0o755 },
       { ...base, syscall: 'chmod', path: '/tmp/f', mode: 0o600, ret: -1 },
     ]);
