@@ -155,7 +155,28 @@ export function configFromEnv(env: NodeJS.ProcessEnv, warn: (msg: string) => voi
 export function resolveConfig(argv: string[], env: NodeJS.ProcessEnv, warn: (msg: string) => void): AgentConfig {
   const flags = parseFlags(argv);
   const file = flags.configFile ? loadConfigFile(flags.configFile) : {};
-  return { ...defaultConfig(), ...file, ...configFromEnv(env, warn), ...flags.config };
+  const fromEnv = configFromEnv(env, warn);
+  const cfg = { ...defaultConfig(), ...file, ...fromEnv, ...flags.config };
+  const sourceOf = (k: keyof AgentConfig): string =>
+    k in flags.config ? `flag --${kebab(k)}` : k in fromEnv ? `env ${envName(k)}` : k in file ? flags.configFile! : 'defaults';
+  checkGrpcTls(cfg, sourceOf);
+  return cfg;
+}
+
+/**
+ * feeder.LogService serves TLS only with both grpcTlsCert and grpcTlsKey; grpcTlsClientCa (mutual
+ * TLS) needs both as well. A partial set would leave the server on plaintext, so it is refused
+ * whatever its source (env included), naming the key that is set and the one missing.
+ */
+function checkGrpcTls(cfg: AgentConfig, sourceOf: (k: keyof AgentConfig) => string): void {
+  const flag = (k: keyof AgentConfig) => `${k} (--${kebab(k)})`;
+  const missing = (['grpcTlsCert', 'grpcTlsKey'] as const).filter((k) => cfg[k] === '');
+  if (missing.length === 0) return;
+  for (const k of ['grpcTlsCert', 'grpcTlsKey', 'grpcTlsClientCa'] as const) {
+    if (cfg[k] === '') continue;
+    const what = k === 'grpcTlsClientCa' ? 'client certificate verification needs server TLS' : 'server TLS needs a certificate and its key';
+    throw new ConfigError(sourceOf(k), k, `${what}, but ${missing.map(flag).join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set (feeder.LogService would serve plaintext)`);
+  }
 }
 
 export function envNameOf(key: keyof AgentConfig): string { return envName(key); }

@@ -50,4 +50,37 @@ describe('config-load', () => {
     assert.equal(c.enforcer, 'auto');
     assert.deepEqual(warnings, ['env OTELARMOR_ENFORCER: enforcer: expected one of auto|audit, got "lsm"; using the default']);
   });
+
+  describe('gRPC TLS options (a partial set would serve plaintext)', () => {
+    const reject = (argv: string[], env: NodeJS.ProcessEnv, message: string) =>
+      assert.throws(() => resolveConfig(argv, env, () => {}), (e: unknown) => e instanceof ConfigError && e.message === message);
+
+    it('key without cert, cert without key: ConfigError naming both keys and the source', () => {
+      reject(['--grpc-tls-key', '/k.pem'], {},
+        'flag --grpc-tls-key: grpcTlsKey: server TLS needs a certificate and its key, but grpcTlsCert (--grpc-tls-cert) is not set (feeder.LogService would serve plaintext)');
+      reject(['--grpc-tls-cert', '/c.pem'], {},
+        'flag --grpc-tls-cert: grpcTlsCert: server TLS needs a certificate and its key, but grpcTlsKey (--grpc-tls-key) is not set (feeder.LogService would serve plaintext)');
+    });
+
+    it('client CA without cert and key; refused from env and file too', () => {
+      reject(['--grpc-tls-client-ca', '/ca.pem'], {},
+        'flag --grpc-tls-client-ca: grpcTlsClientCa: client certificate verification needs server TLS, but grpcTlsCert (--grpc-tls-cert) and grpcTlsKey (--grpc-tls-key) are not set (feeder.LogService would serve plaintext)');
+      reject([], { OTELARMOR_GRPC_TLS_CLIENT_CA: '/ca.pem', OTELARMOR_GRPC_TLS_CERT: '/c.pem' },
+        'env OTELARMOR_GRPC_TLS_CERT: grpcTlsCert: server TLS needs a certificate and its key, but grpcTlsKey (--grpc-tls-key) is not set (feeder.LogService would serve plaintext)');
+      const file = path.join(tmp, 'tls.yaml');
+      writeFileSync(file, 'grpcTlsKey: /k.pem\n');
+      reject(['--config', file], {},
+        `${file}: grpcTlsKey: server TLS needs a certificate and its key, but grpcTlsCert (--grpc-tls-cert) is not set (feeder.LogService would serve plaintext)`);
+      // The cert from a flag completes the key from the file.
+      const c = resolveConfig(['--config', file, '--grpc-tls-cert', '/c.pem'], {}, () => {});
+      assert.deepEqual([c.grpcTlsCert, c.grpcTlsKey, c.grpcTlsClientCa], ['/c.pem', '/k.pem', '']);
+    });
+
+    it('cert and key, with or without a client CA, and none at all, are accepted', () => {
+      const c = resolveConfig(['--grpc-tls-cert', '/c.pem', '--grpc-tls-key', '/k.pem', '--grpc-tls-client-ca', '/ca.pem'], {}, () => {});
+      assert.deepEqual([c.grpcTlsCert, c.grpcTlsKey, c.grpcTlsClientCa], ['/c.pem', '/k.pem', '/ca.pem']);
+      const d = resolveConfig([], {}, () => {});
+      assert.deepEqual([d.grpcTlsCert, d.grpcTlsKey, d.grpcTlsClientCa], ['', '', '']);
+    });
+  });
 });
