@@ -49,6 +49,7 @@ export class AgentMetrics {
   private readonly _exportRecords?: Counter;
   private readonly _exportDuration?: Histogram;
   private readonly _regoEval?: Histogram;
+  private readonly _receiverReconnects?: Counter;
   private readonly _alertLabelSets = new Set<string>();
   /** kubearmor_alerts_* compat counters: [counter, label name, values seen]. */
   private readonly _kaCompat: [Counter | undefined, keyof KubeArmorEvent, Set<string>][] = [];
@@ -73,6 +74,7 @@ export class AgentMetrics {
       ...opts('regoEvalDuration'),
       advice: { explicitBucketBoundaries: [1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 5e-2] },
     });
+    this._receiverReconnects = meter.createCounter(METRICS.receiverReconnects.name, opts('receiverReconnects'));
     for (const [k, field] of [
       ['kaAlertsInHost', 'HostName'], ['kaAlertsInNamespace', 'NamespaceName'], ['kaAlertsInPod', 'PodName'],
       ['kaAlertsInContainer', 'ContainerName'], ['kaAlertsWithPolicy', 'PolicyName'], ['kaAlertsWithSeverity', 'Severity'],
@@ -166,5 +168,9 @@ export class AgentMetrics {
 
   regoEval(rule: string, seconds: number): void {
     this._regoEval?.record(seconds, { rule });
+  }
+
+  receiverReconnect(endpoint: string): void {
+    this._receiverReconnects?.add(1, { endpoint });
   }
 }

@@ -3,7 +3,9 @@
 // as the agent's own events. Connection: HealthCheck nonce, then the streams the filter selects;
 // any stream error or end tears the connection down and reconnects with exponential backoff.
 // Gauge otelarmor_receiver_connected{endpoint} is 1 between a passed HealthCheck with open
-// streams and the next disconnect.
+// streams and the next disconnect; otelarmor_receiver_reconnects_total{endpoint} counts every
+// attempt after the first (the backoff starts at initialMs, doubles up to maxMs, and resets once
+// connected).
 import type * as grpc from '@grpc/grpc-js';
 import type { AgentEvent } from '../events/types';
 import { agentEventFromKubeArmor, fromAlert, fromLog } from '../grpc/convert';
@@ -188,6 +190,7 @@ export class KubeArmorReceiver {
     this.log(`receive: ${wasConnected ? 'disconnected from' : 'cannot connect to'} ${this.opts.target}: ${reason}; retrying in ${delay} ms`);
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      this.opts.metrics.receiverReconnect(this.opts.target);
       void this.connect();
     }, delay);
   }

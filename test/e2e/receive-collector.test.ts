@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { ROOT, tool } from '../helpers/env';
 import { buildGoTools, Proc } from '../go/harness';
 import { freePort, TestCollector, waitForRecords, type AnyValue, type OtlpJsonRecord } from './otlp-helpers';
+import { promSamples, scrape } from './receive-helpers';
 
 const FIXTURE = path.join(ROOT, 'test', 'e2e', 'fixtures', 'kubearmor-events.json');
 const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
@@ -77,8 +78,31 @@ describe('e2e: otelarmor receive (KubeArmor Go server → OTLP → real collecto
     // Connection-state gauge while connected.
     const m = /metrics: http:\/\/([^/]+)\/metrics/.exec(recv.stderr);
     assert.ok(m, recv.stderr);
-    const prom = await (await fetch(`http://${m[1]}/metrics`)).text();
+    const prom = await scrape(m[1]!);
     assert.match(prom, new RegExp(`otelarmor_receiver_connected\\{endpoint="${addr.replace(/\./g, '\\.')}"[^}]*\\} 1`));
+
+    // Alert-count metrics: exactly the fixture's alerts, every series of each family (the same
+    // metrics sink as the agent; kubearmor-prometheus-exporter's counters count absent fields
+    // under ""). One clean connection: no reconnect attempt.
+    const want: Record<string, number> = {};
+    const inc = (k: string) => { want[k] = (want[k] ?? 0) + 1; };
+    const s = (v: unknown) => JSON.stringify(v === undefined ? '' : String(v));
+    for (const a of fx.alerts) {
+      inc(`otelarmor_alerts_total{policy=${s(a.PolicyName)},severity=${s(a.Severity)},action=${s(a.Action)},operation=${s(a.Operation)},namespace=${s(a.NamespaceName)}}`);
+      inc(`otelarmor_alerts_by_workload_total{namespace=${s(a.NamespaceName)},pod=${s(a.PodName)},process=${s(a.ProcessName)}}`);
+      for (const [name, field] of [
+        ['in_host', 'HostName'], ['in_namespace', 'NamespaceName'], ['in_pod', 'PodName'], ['in_container', 'ContainerName'],
+        ['with_policy', 'PolicyName'], ['with_severity', 'Severity'], ['with_type', 'Type'], ['with_operation', 'Operation'], ['with_action', 'Action'],
+      ]) inc(`kubearmor_alerts_${name}_total{${field}=${s(a[field!])}}`);
+    }
+    for (const e of [...fx.alerts, ...fx.logs]) inc(`otelarmor_events_total{operation=${s(e.Operation)},type=${s(e.Type)}}`);
+    const families = [...new Set(Object.keys(want).map((k) => k.slice(0, k.indexOf('{'))))];
+    assert.equal(families.length, 12);
+    assert.deepEqual(promSamples(prom, [...families, 'otelarmor_receiver_reconnects_total']), want);
+    // Hand-checked against test/e2e/fixtures/kubearmor-events.json (2 alerts, 3 logs).
+    assert.equal(want['kubearmor_alerts_in_host_total{HostName="node-a"}'], 2);
+    assert.equal(want['otelarmor_alerts_total{policy="hsp-audit-nc",severity="7",action="Audit",operation="Process",namespace=""}'], 1);
+    assert.equal(want['kubearmor_alerts_in_namespace_total{NamespaceName=""}'], 1);
     const ready = await fetch(`http://${m[1]}/readyz`);
     assert.equal(ready.status, 200);
 
