@@ -31,6 +31,14 @@ describe('e2e: receiver reconnects (KubeArmor Go server)', function () {
 
   let metricsServer: MetricsServer | undefined;
 
+  /** kaserver replaying the fixture on `target` (host:port), once it listens. */
+  async function listen(kaserver: string, target: string): Promise<Proc> {
+    const p = new Proc(kaserver, ['-addr', target, '-fixture', FIXTURE]);
+    procs.push(p);
+    await p.waitLine('LISTENING ');
+    return p;
+  }
+
   afterEach(async () => {
     await receiver?.stop();
     await Promise.all(procs.splice(0).map((p) => p.kill()));
@@ -57,12 +65,7 @@ describe('e2e: receiver reconnects (KubeArmor Go server)', function () {
     receiver.start();
     // Nothing listens on the port: every attempt is refused.
     await until(() => retries.length >= 5, 20000, 'five refused attempts');
-    const start = async () => {
-      const p = new Proc(kaserver, ['-addr', target, '-fixture', FIXTURE]);
-      procs.push(p);
-      await p.waitLine('LISTENING ');
-      return p;
-    };
+    const start = () => listen(kaserver, target);
     const s1 = await start();
     await until(() => sink.events.length === 5, 20000, '5 events');
     const refused = retries.slice();
@@ -99,12 +102,7 @@ describe('e2e: receiver reconnects (KubeArmor Go server)', function () {
     const { kaserver } = buildGoTools(this);
     const port = await freePort();
     const target = `127.0.0.1:${port}`;
-    const start = async () => {
-      const p = new Proc(kaserver, ['-addr', target, '-fixture', FIXTURE]);
-      procs.push(p);
-      await p.waitLine('LISTENING ');
-      return p;
-    };
+    const start = () => listen(kaserver, target);
     const s1 = await start();
     const metrics = new AgentMetrics();
     const sink = new CollectSink();
