@@ -24,6 +24,7 @@ const SPEC: Record<keyof AgentConfig, KeySpec> = {
   hostVisibility: { kind: 'categories' },
   output: { kind: 'string' },
   duration: { kind: 'number' },
+  shutdownTimeout: { kind: 'number' },
   policies: { kind: 'list', repeatable: true },
   rules: { kind: 'list', repeatable: true },
   defaultFilePosture: { kind: 'posture' },

@@ -18,6 +18,9 @@ export interface AgentConfig {
   output: string;
   /** Run for N seconds then shut down cleanly (0 = until signalled). */
   duration: number;
+  /** SIGTERM/SIGINT/--duration: seconds allowed for flushing queued events and stopping; the
+   *  process exits by then, counting what was not delivered. */
+  shutdownTimeout: number;
   /** KubeArmor policy files/directories (repeatable). */
   policies: string[];
   /** Rego bundles (bundle.tar.gz, or a directory with policy.wasm + data.json); default pack when empty. */
@@ -62,6 +65,7 @@ export function defaultConfig(): AgentConfig {
     hostVisibility: ['process', 'file', 'network'],
     output: 'stdout',
     duration: 0,
+    shutdownTimeout: 5,
     policies: [],
     rules: [],
     defaultFilePosture: 'audit',

@@ -31,8 +31,17 @@ export const EXPORT_DROP_REASONS = {
   internal: 'internal_error',
 } as const;
 
+/** One export request on the wire. */
+interface Inflight {
+  batch: AgentEvent[];
+  cancel: () => void;
+  /** Set by close() at its deadline: the records are counted lost, the late outcome ignored. */
+  abandoned: boolean;
+}
+
 class Lane {
   readonly queue = new EventQueue();
+  readonly inflight = new Set<Inflight>();
   inflightRecords = 0;
   inflightRequests = 0;
   failures = 0;
@@ -57,7 +66,10 @@ export class OtlpSink implements EventSink {
   private readonly encoder: LogsRequestEncoder;
   private flushing = 0;
   private closed = false;
+  private closing: Promise<void> | undefined;
   private idleWaiters: (() => void)[] = [];
+  /** Records close() gave up on (queued or in flight at its deadline), per signal. */
+  readonly lostAtClose: Record<Signal, number> = { alerts: 0, logs: 0 };
 
   constructor(readonly opts: OtlpSinkOptions, private readonly metrics: AgentMetrics) {
     const version = agentVersion();
@@ -165,10 +177,14 @@ export class OtlpSink implements EventSink {
       if (!batch.length) return;
       try { req = this.encoder.encode(batch); } catch { this.drop(l.signal, EXPORT_DROP_REASONS.encode, batch.length); return; }
     }
+    const call: Inflight = { batch, cancel: () => undefined, abandoned: false };
+    l.inflight.add(call);
     l.inflightRequests++;
     l.inflightRecords += batch.length;
     const t0 = process.hrtime.bigint();
-    l.transport.export(req, (o: ExportOutcome) => {
+    call.cancel = l.transport.export(req, (o: ExportOutcome) => {
+      if (call.abandoned) return;
+      l.inflight.delete(call);
       l.inflightRequests--;
       l.inflightRecords -= batch.length;
       const secs = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -182,7 +198,7 @@ export class OtlpSink implements EventSink {
           this.metrics.exportRecords(l.signal, 'failed', Math.min(o.rejected, batch.length));
           this.metrics.dropped('export', EXPORT_DROP_REASONS.rejected, Math.min(o.rejected, batch.length));
         }
-      } else if (o.retryable && !this.closed) {
+      } else if (o.retryable) {
         l.lastError = `${o.code}: ${o.message}`;
         this.metrics.exportRecords(l.signal, 'retried', batch.length);
         l.queue.prepend(batch);
@@ -195,14 +211,10 @@ export class OtlpSink implements EventSink {
       } else {
         l.lastError = `${o.code}: ${o.message}`;
         this.metrics.exportRecords(l.signal, 'failed', batch.length);
-        this.metrics.dropped('export', this.closed ? EXPORT_DROP_REASONS.shutdown : EXPORT_DROP_REASONS.rejected, batch.length);
+        this.metrics.dropped('export', EXPORT_DROP_REASONS.rejected, batch.length);
       }
       this.updateGauges();
-      if (this.closed) {
-        if (l.inflightRequests === 0) l.transport.close();
-      } else if (!l.retryTimer) {
-        this.pump(l);
-      }
+      if (!l.retryTimer) this.pump(l);
       this.checkIdle();
     });
   }
@@ -266,19 +278,35 @@ export class OtlpSink implements EventSink {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    await this.flush(Date.now() + this.opts.closeTimeoutMs);
-    this.closed = true;
-    for (const l of Object.values(this.lanes)) {
-      if (l.retryTimer) { clearTimeout(l.retryTimer); l.retryTimer = null; }
-      if (l.delayTimer) { clearTimeout(l.delayTimer); l.delayTimer = null; }
-      const left = l.queue.length;
-      l.queue.dropOldest(left);
-      this.drop(l.signal, EXPORT_DROP_REASONS.shutdown, left);
-      // In-flight requests finish (or fail) on their own; their failures count as shutdown drops.
-      if (l.inflightRequests === 0) l.transport.close();
-    }
-    this.updateGauges();
+  /**
+   * Deliver what is queued until `deadlineMs` (default: now + closeTimeoutMs), then stop: records
+   * still queued, and requests still in flight (cancelled: the collector may or may not have
+   * processed them), are counted as dropped{stage="export",reason="shutdown"} and in lostAtClose.
+   * Resolves by the deadline; later calls return the first call's promise.
+   */
+  close(deadlineMs: number = Date.now() + this.opts.closeTimeoutMs): Promise<void> {
+    this.closing ??= (async () => {
+      await this.flush(deadlineMs);
+      this.closed = true;
+      for (const l of Object.values(this.lanes)) {
+        if (l.retryTimer) { clearTimeout(l.retryTimer); l.retryTimer = null; }
+        if (l.delayTimer) { clearTimeout(l.delayTimer); l.delayTimer = null; }
+        let lost = l.queue.dropOldest(l.queue.length);
+        for (const c of l.inflight) {
+          c.abandoned = true;
+          lost += c.batch.length;
+          c.cancel();
+        }
+        l.inflight.clear();
+        l.inflightRequests = 0;
+        l.inflightRecords = 0;
+        this.drop(l.signal, EXPORT_DROP_REASONS.shutdown, lost);
+        this.lostAtClose[l.signal] += lost;
+        l.transport.close();
+      }
+      this.updateGauges();
+      this.checkIdle();
+    })();
+    return this.closing;
   }
 }

@@ -24,7 +24,7 @@ export interface ExportOutcome {
   rejected: number;
 }
 
-type ExportFn = (req: Buffer, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Buffer) => void) => void;
+type ExportFn = (req: Buffer, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Buffer) => void) => grpc.ClientUnaryCall;
 
 export class OtlpLogsTransport {
   private client: grpc.Client & { Export?: ExportFn };
@@ -57,11 +57,14 @@ export class OtlpLogsTransport {
     }) as grpc.Client & { Export?: ExportFn };
   }
 
-  /** Send one encoded ExportLogsServiceRequest; never throws, always calls back once. */
-  export(buf: Buffer, cb: (o: ExportOutcome) => void): void {
+  /**
+   * Send one encoded ExportLogsServiceRequest; never throws, always calls back once. Returns a
+   * function that cancels the call (its callback then reports CANCELLED).
+   */
+  export(buf: Buffer, cb: (o: ExportOutcome) => void): () => void {
     const fn = this.client.Export as ExportFn;
     try {
-      fn.call(this.client, buf, this.metadata, { deadline: Date.now() + this.opts.timeoutMs }, (err, res) => {
+      const call = fn.call(this.client, buf, this.metadata, { deadline: Date.now() + this.opts.timeoutMs }, (err, res) => {
         if (err) {
           cb({ ok: false, retryable: RETRYABLE.has(err.code), code: err.code, message: err.details || err.message, rejected: 0 });
           return;
@@ -73,8 +76,10 @@ export class OtlpLogsTransport {
         } catch { /* a response we cannot parse is still a success */ }
         cb({ ok: true, retryable: false, code: 0, message: '', rejected });
       });
+      return () => { try { call.cancel(); } catch { /* already finished */ } };
     } catch (e) {
       cb({ ok: false, retryable: true, code: -1, message: String(e), rejected: 0 });
+      return () => undefined;
     }
   }
 

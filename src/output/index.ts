@@ -55,8 +55,7 @@ class LineSink implements EventSink {
     return this.writer.flush(deadlineMs);
   }
 
-  async close(): Promise<void> {
-    const deadline = Date.now() + 5000;
+  async close(deadline = Date.now() + 5000): Promise<void> {
     await this.writer.flush(deadline);
     if (this.ownsStream) await this.writer.end(deadline);
   }

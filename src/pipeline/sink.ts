@@ -11,7 +11,8 @@ export interface EventSink {
   write(batch: readonly AgentEvent[]): void;
   /** Deliver what is queued, giving up at `deadlineMs` (Date.now() clock). */
   flush(deadlineMs: number): Promise<void>;
-  close(): Promise<void>;
+  /** Flush (until `deadlineMs`, or the sink's own default) and release; resolves by the deadline. */
+  close(deadlineMs?: number): Promise<void>;
 }
 
 /**

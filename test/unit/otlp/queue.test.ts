@@ -28,7 +28,7 @@ describe('otlp sink queue policy (collector down)', () => {
     const opts = otlpOptionsFromConfig({ ...defaultConfig(), otlpEndpoint: `http://127.0.0.1:${port}` }, {})!;
     opts.logsQueueCapacity = 10;
     opts.alertsQueueCapacity = 5;
-    opts.closeTimeoutMs = 300;
+    opts.closeTimeoutMs = 600_000; // close() below passes its own deadline
     opts.logsDelayMs = 10_000; // logs wait in the queue (no batch is full)
     const sink = createOtlpSink(opts, metrics) as OtlpSink;
     assert.equal(metrics.gauges.exportQueueCapacity.get('logs'), 10);
@@ -48,9 +48,12 @@ describe('otlp sink queue policy (collector down)', () => {
     await new Promise((r) => setTimeout(r, 300)); // at least one failed attempt
     assert.match(sink.lastErrors().alerts, /^14: /); // UNAVAILABLE
 
-    await sink.close();
+    // The caller's deadline bounds close(): queued and in-flight records are given up at 300 ms.
+    await sink.close(Date.now() + 300);
     assert.deepEqual(sink.queued(), { alerts: 0, logs: 0 });
+    assert.deepEqual(sink.lostAtClose, { alerts: 5, logs: 10 });
     assert.equal(metrics.dropCounts.get('export/shutdown'), 15);
+    assert.equal(metrics.gauges.exportQueueSize.get('alerts'), 0);
     sink.write([logs[0]!]);
     assert.equal(metrics.dropCounts.get('export/shutdown'), 16);
   });
