@@ -21,8 +21,6 @@ export interface RunningAgent {
   reload(reason: string): Promise<void>;
 }
 
-const SHUTDOWN_FLUSH_MS = 5_000;
-
 function readMachineId(): string {
   for (const f of ['/etc/machine-id', '/var/lib/dbus/machine-id']) {
     try { return readFileSync(f, 'utf8').trim(); } catch { /* next */ }
@@ -245,6 +243,10 @@ async function start(cfg: AgentConfig, io: AgentIo, cleanups: (() => Promise<voi
   const shutdown = (reason: string) => {
     stopping ??= (async () => {
       io.info(`shutting down (${reason})`);
+      // Everything below ends by `deadline` (cfg.shutdownTimeout); the sinks give up a little
+      // earlier so that the teardown after them fits.
+      const deadline = Date.now() + cfg.shutdownTimeout * 1000;
+      const sinkDeadline = deadline - Math.min(500, cfg.shutdownTimeout * 100);
       watcher.close();
       clearTimeout(recompile);
       clearInterval(tick);
@@ -252,9 +254,11 @@ async function start(cfg: AgentConfig, io: AgentIo, cleanups: (() => Promise<voi
       recordKernelStats();
       await kernel.stop();
       onRecords([]);
-      const deadline = Date.now() + SHUTDOWN_FLUSH_MS;
-      await Promise.allSettled(sinks.map((s) => s.flush(deadline)));
-      await Promise.allSettled(sinks.map((s) => s.close()));
+      await Promise.allSettled(sinks.map((s) => s.flush(sinkDeadline)));
+      await Promise.allSettled(sinks.map((s) => s.close(sinkDeadline)));
+      if (otlp && otlp.lostAtClose.alerts + otlp.lostAtClose.logs > 0) {
+        io.warn(`otlp: not delivered within the shutdown timeout (${cfg.shutdownTimeout} s): ${otlp.lostAtClose.alerts} alerts, ${otlp.lostAtClose.logs} logs`);
+      }
       await grpc.close();
       await enforcer.stop();
       await k8sStop?.();
