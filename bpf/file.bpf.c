@@ -102,8 +102,7 @@ static __always_inline int file__is_open(__u64 nr)
 	return nr == NR_OPEN || nr == NR_OPENAT || nr == NR_OPENAT2;
 }
 
-/* Stand-in record when both rings are full: the rule check and the kill-on-attempt verdict
- * still run on it; the record itself is lost (counted by rb__reserve_any). */
+/* Stand-in record while oa_events is full (rb__output_spilled). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -120,7 +119,7 @@ static __noinline int file__exit(long id, long ret)
 	struct oa_file *e, *rb;
 	struct file *f = NULL;
 	const char *upath;
-	int visible, flags, fd, rules, lane, cut = 0;
+	int visible, flags, fd, rules, cut = 0;
 
 	if (!s || args__take(args__tid(), id, &a))
 		return 0;
@@ -130,13 +129,15 @@ static __noinline int file__exit(long id, long ret)
 		counter__add(OA_OP_FILE, OA_C_INVISIBLE);
 		return 0;
 	}
-	rb = rb__reserve_any(OA_OP_FILE, sizeof(*rb), &lane);
+	rb = bpf_ringbuf_reserve(&oa_events, sizeof(*rb), 0);
 	e = rb;
 	if (!e) {
 		__u32 zero = 0;
 		e = bpf_map_lookup_elem(&oa_file_spill, &zero);
-		if (!e)
+		if (!e) {
+			rb__lost(OA_OP_FILE);
 			return 0;
+		}
 	}
 	hdr__fill(&e->hdr, OA_OP_FILE, sizeof(*e), pid_ns, mnt_ns);
 	e->hdr.flags = 0;
@@ -189,11 +190,12 @@ static __noinline int file__exit(long id, long ret)
 			bpf_ringbuf_discard(rb, BPF_RB_NO_WAKEUP);
 		return 0;
 	}
-	if (!rb)
-		return 0;
-	rb->hdr.flags = flags | (cut > 0 ? OA_F_TRUNCATED : 0);
-	rb->hdr.rule_id = rid;
-	rb__submit_lane(rb, OA_OP_FILE, lane, flags);
+	e->hdr.flags = flags | (cut > 0 ? OA_F_TRUNCATED : 0);
+	e->hdr.rule_id = rid;
+	if (rb)
+		rb__submit(rb, OA_OP_FILE);
+	else
+		rb__output_spilled(e, sizeof(*e), OA_OP_FILE, flags);
 	return 0;
 }
 

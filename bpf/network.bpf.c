@@ -76,13 +76,21 @@ static __always_inline __u32 net__rules(struct oa_net *e, __u32 *rid)
 	return rules__check_net(proto, type, rid);
 }
 
+/* Stand-in record while oa_events is full (rb__output_spilled). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct oa_net);
+} oa_net_spill SEC(".maps");
+
 static __noinline int net__exit(long id, long ret)
 {
 	struct task_struct *t = (void *)bpf_get_current_task();
 	__u32 pid_ns, mnt_ns, rid = 0, verdict = 0, alen = 0;
 	struct oa_sys_args a;
-	struct oa_net *e;
-	int visible, rules, flags, lane;
+	struct oa_net *e, *rb;
+	int visible, rules, flags;
 
 	if (args__take(args__tid(), id, &a))
 		return 0;
@@ -92,9 +100,16 @@ static __noinline int net__exit(long id, long ret)
 		counter__add(OA_OP_NET, OA_C_INVISIBLE);
 		return 0;
 	}
-	e = rb__reserve_any(OA_OP_NET, sizeof(*e), &lane);
-	if (!e)
-		return 0;
+	rb = bpf_ringbuf_reserve(&oa_events, sizeof(*rb), 0);
+	e = rb;
+	if (!e) {
+		__u32 zero = 0;
+		e = bpf_map_lookup_elem(&oa_net_spill, &zero);
+		if (!e) {
+			rb__lost(OA_OP_NET);
+			return 0;
+		}
+	}
 	hdr__fill(&e->hdr, OA_OP_NET, sizeof(*e), pid_ns, mnt_ns);
 	e->ret = ret;
 	e->nr = a.nr;
@@ -124,12 +139,16 @@ static __noinline int net__exit(long id, long ret)
 		verdict = net__rules(e, &rid);
 	flags = verdict__apply(visible, verdict, OA_OP_NET);
 	if (flags < 0) {
-		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		if (rb)
+			bpf_ringbuf_discard(rb, BPF_RB_NO_WAKEUP);
 		return 0;
 	}
 	e->hdr.flags = flags;
 	e->hdr.rule_id = rid;
-	rb__submit_lane(e, OA_OP_NET, lane, flags);
+	if (rb)
+		rb__submit(rb, OA_OP_NET);
+	else
+		rb__output_spilled(e, sizeof(*e), OA_OP_NET, flags);
 	return 0;
 }
 

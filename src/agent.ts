@@ -73,7 +73,7 @@ async function start(cfg: AgentConfig, io: AgentIo, cleanups: (() => Promise<voi
   // Kernel sensors.
   const { KernelSensors } = await import('./kernel/sensors');
   const kernel = KernelSensors.open({ ringbufBytes: cfg.ringbufBytes, ignoreTgid: process.pid });
-  cleanups.push(() => kernel.stop());
+  cleanups.push(async () => { await kernel.stop(); });
   const attach = kernel.attachAll();
   for (const a of attach) {
     metrics.gauges.probeAttached.set(a.program, a.attached ? 1 : 0);
@@ -252,7 +252,8 @@ async function start(cfg: AgentConfig, io: AgentIo, cleanups: (() => Promise<voi
       clearInterval(tick);
       clearInterval(statsTick);
       recordKernelStats();
-      await kernel.stop();
+      const lostAtStop = await kernel.stop(Math.min(Date.now() + 3000, sinkDeadline));
+      metrics.dropped('ringbuf', 'shutdown', lostAtStop);
       onRecords([]);
       await Promise.allSettled(sinks.map((s) => s.flush(sinkDeadline)));
       await Promise.allSettled(sinks.map((s) => s.close(sinkDeadline)));

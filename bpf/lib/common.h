@@ -207,10 +207,6 @@ static __always_inline void hdr__fill(struct oa_hdr *h, __u16 op, __u16 size, __
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 
-/* Where a reserved record lives (rb__reserve_any). */
-#define OA_LANE_LOG 0   /* oa_events */
-#define OA_LANE_ALERT 1 /* oa_alerts: submit only if the verdict matched */
-
 static __always_inline void rb__lost(__u32 op)
 {
 	__u64 *d = bpf_map_lookup_elem(&oa_drops, &op);
@@ -230,23 +226,8 @@ static __always_inline void *rb__reserve(__u32 op, __u64 size, int matched)
 	return r;
 }
 
-/* Reserve a record before its verdict is known: oa_events, else oa_alerts (*lane says which;
- * rb__submit_lane decides). Both full: NULL, counted per op. */
-static __always_inline void *rb__reserve_any(__u32 op, __u64 size, int *lane)
-{
-	void *r = bpf_ringbuf_reserve(&oa_events, size, 0);
-	*lane = OA_LANE_LOG;
-	if (!r) {
-		r = bpf_ringbuf_reserve(&oa_alerts, size, 0);
-		*lane = OA_LANE_ALERT;
-	}
-	if (!r)
-		rb__lost(op);
-	return r;
-}
-
 /* Submit with BPF_RB_NO_WAKEUP, forcing a wakeup once oa_wakeup_bytes wait unread in
- * oa_events. Records in oa_alerts use the default (adaptive) notification. */
+ * oa_events (records in oa_alerts are picked up by their drain's poll period). */
 static __always_inline void rb__submit(void *r, __u32 op)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP;
@@ -256,21 +237,17 @@ static __always_inline void rb__submit(void *r, __u32 op)
 	counter__add(op, OA_C_EMITTED);
 }
 
-/* Submit a record of rb__reserve_any once `hdr_flags` (verdict__apply) are known: a record in
- * the priority lane that did not match is discarded and counted as lost. */
-static __always_inline void rb__submit_lane(void *r, __u32 op, int lane, int hdr_flags)
+/* Sensors whose verdict needs the filled record (file, network) fill a per-CPU stand-in when
+ * oa_events is full, so the rule check and a kill still happen. Only a matched stand-in is
+ * copied to oa_alerts: reserving there before the verdict would fill it with discarded
+ * records, which keep their space until the consumer passes them. */
+static __always_inline void rb__output_spilled(void *e, __u64 size, __u32 op, int hdr_flags)
 {
-	if (lane == OA_LANE_ALERT) {
-		if (!(hdr_flags & OA_F_MATCHED)) {
-			bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
-			rb__lost(op);
-			return;
-		}
-		bpf_ringbuf_submit(r, 0);
+	if ((hdr_flags & OA_F_MATCHED) && bpf_ringbuf_output(&oa_alerts, e, size, 0) == 0) {
 		counter__add(op, OA_C_EMITTED);
 		return;
 	}
-	rb__submit(r, op);
+	rb__lost(op);
 }
 
 /* Decide the fate of an event after the rule check: returns header flags to set, or -1 when

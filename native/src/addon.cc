@@ -15,7 +15,8 @@ Napi::Object ModuleInit(Napi::Env env, Napi::Object exports) {
       {"mapUpdate", MapUpdate},             {"mapLookup", MapLookup},
       {"mapDelete", MapDelete},             {"mapLookupPercpu", MapLookupPercpu},
       {"ringbufStart", RingbufStart},       {"ringbufStats", RingbufStats},
-      {"ringbufStop", RingbufStop},         {"objectClose", ObjectClose},
+      {"ringbufAck", RingbufAck},           {"ringbufStop", RingbufStop},
+      {"objectClose", ObjectClose},
       {"libbpfVersion", LibbpfVersion},     {"clockOffsets", ClockOffsets},
   };
   for (auto &f : fns) exports.Set(f.name, Napi::Function::New(env, f.fn, f.name));

@@ -1,11 +1,13 @@
 // Ring-buffer drain: one poller thread per ring copies every record of a poll round into one
 // batch (raw records back to back, each starting with struct oa_hdr whose .size frames it) and
 // hands it to JS through a bounded thread-safe function.
-// Backpressure: while kQueuedBytesMax bytes wait for the JS thread the poller stops consuming,
+// Backpressure: a batch counts as outstanding from hand-off until JS acknowledges it with
+// ringbufAck (after processing it, which JS may spread over several event-loop turns). While
+// kQueuedBytesMax bytes or kQueuedBatchesMax batches are outstanding the poller stops consuming,
 // so the kernel ring fills and the sensors see reserve failures (counted per op, and matched
 // records diverted to the priority ring) instead of this thread dropping whole batches. Memory
-// held here is bounded by kQueuedBytesMax + kBatchCap. A hand-off that still fails (queue
-// closing) counts its records in lostHandoff.
+// held is bounded by kQueuedBytesMax + kBatchCap. A hand-off that still fails (queue closing)
+// counts its records in lostHandoff.
 #include "addon.h"
 
 #include <sys/mman.h>
@@ -21,7 +23,8 @@ namespace oa {
 static const size_t kQueueMax = 64;          // batches waiting for the JS thread
 static const size_t kBatchCap = 8u << 20;    // bytes per batch before a round is cut short
 static const int kPollMs = 50;               // drain period for BPF_RB_NO_WAKEUP records
-static const size_t kQueuedBytesMax = 32u << 20;  // bytes handed to JS and not yet consumed
+static const size_t kQueuedBytesMax = 32u << 20;  // bytes handed to JS and not yet acknowledged
+static const uint64_t kQueuedBatchesMax = kQueueMax / 2;
 static const int kBackoffMs = 5;             // re-check period while the JS side is behind
 
 struct Batch {
@@ -37,9 +40,9 @@ struct RingbufState {
   Napi::ThreadSafeFunction tsfn;
   Batch *cur = nullptr;
   std::atomic<uint64_t> delivered{0}, batches{0}, lost{0};
-  // Bytes of batches queued for or being processed by the JS thread; stalls counts poll
-  // rounds skipped because it reached kQueuedBytesMax.
-  std::atomic<uint64_t> queued{0}, stalls{0};
+  // Bytes and batches handed to JS and not yet acknowledged; stalls counts poll rounds skipped
+  // because either bound was reached.
+  std::atomic<uint64_t> queued{0}, queuedBatches{0}, stalls{0};
   // Read-only views of the ring's consumer and producer position pages (availBytes).
   void *cons_page = nullptr, *prod_page = nullptr;
   size_t page = 0;
@@ -61,7 +64,7 @@ struct Handoff {
 };
 
 // JS thread: turns a batch into a Buffer (no copy; freed with the Buffer) and calls onBatch.
-// The batch stops counting against kQueuedBytesMax once onBatch returned.
+// The batch stays outstanding until JS calls ringbufAck(rb, buf.length).
 static void CallJs(Napi::Env env, Napi::Function cb, Handoff *h) {
   RingbufState *s = h->s;
   Batch *b = h->b;
@@ -70,19 +73,19 @@ static void CallJs(Napi::Env env, Napi::Function cb, Handoff *h) {
   if (env == nullptr || cb == nullptr) {
     delete b;
     s->queued -= n;
+    s->queuedBatches--;
     return;
   }
   Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::New(
       env, b->bytes.data(), b->bytes.size(), [](Napi::Env, uint8_t *, Batch *bb) { delete bb; }, b);
   cb.Call({buf});
-  s->queued -= n;
 }
 
 // Poller thread body. ring_buffer__poll returns early on a forced wakeup; records submitted
 // with BPF_RB_NO_WAKEUP are picked up by the consume after the timeout.
 static void PollLoop(RingbufState *s) {
   while (!s->stop.load(std::memory_order_relaxed)) {
-    if (s->queued.load() >= kQueuedBytesMax) {
+    if (s->queued.load() >= kQueuedBytesMax || s->queuedBatches.load() >= kQueuedBatchesMax) {
       s->stalls++;
       std::this_thread::sleep_for(std::chrono::milliseconds(kBackoffMs));
       continue;
@@ -97,6 +100,7 @@ static void PollLoop(RingbufState *s) {
     uint64_t n = s->cur->records;
     size_t bytes = s->cur->bytes.size();
     s->queued += bytes;
+    s->queuedBatches++;
     Handoff *h = new Handoff{s, s->cur};
     napi_status st = s->tsfn.NonBlockingCall(h, CallJs);
     if (st == napi_ok) {
@@ -104,6 +108,7 @@ static void PollLoop(RingbufState *s) {
       s->batches++;
     } else {
       s->queued -= bytes;
+      s->queuedBatches--;
       s->lost += n;
       delete h;
       delete s->cur;
@@ -158,6 +163,17 @@ Napi::Value RingbufStats(const Napi::CallbackInfo &info) {
   o.Set("availBytes", Napi::Number::New(env, double(avail)));
   o.Set("sizeBytes", Napi::Number::New(env, double(s->size)));
   return o;
+}
+
+// ringbufAck(rb, bytes): JS finished a batch of `bytes` bytes; it no longer counts against the
+// backpressure bounds. Calls after ringbufStop are harmless.
+Napi::Value RingbufAck(const Napi::CallbackInfo &info) {
+  RingbufState *s = UnwrapRingbuf(info[0]);
+  uint64_t n = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
+  uint64_t q = s->queued.load();
+  s->queued -= n < q ? n : q;
+  if (s->queuedBatches.load() > 0) s->queuedBatches--;
+  return info.Env().Undefined();
 }
 
 // ringbufStop(rb): joins the poller (returns within one poll period), then releases the

@@ -4,10 +4,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Category } from '../config';
-import { decodeBatch, type DecodeErrorReason } from '../events/decode';
+import type { DecodeErrorReason } from '../events/decode';
 import { Op, type KernelRecord } from '../events/record';
 import { binding, MapUpdateFlag, type LinkHandle, type ObjectHandle, type RingbufHandle } from '../native/binding';
 import { native } from '../native/errors';
+import { DrainScheduler, type DrainCounters } from './drain';
 import type { RuleKind } from './rule-types';
 
 export const SENSORS_OBJECT = path.resolve(__dirname, '..', '..', '..', 'bpf', '.output', 'sensors.bpf.o');
@@ -80,6 +81,8 @@ export interface KernelSensorsStats {
   decoded: number;
   /** onRecords threw (the batch's records are counted here and dropped). */
   callbackErrors: number;
+  /** Batches delivered by the drain threads and not yet fully processed on the JS thread. */
+  pendingBatches: number;
 }
 
 export function visibilityMask(categories: readonly Category[]): number {
@@ -118,8 +121,8 @@ export class KernelSensors {
   private _rbAlerts: RingbufHandle | null = null;
   private _filter = new Set<number>();
   private readonly _decodeErrors = new Map<DecodeErrorReason, number>();
-  private _decoded = 0;
-  private _callbackErrors = 0;
+  private _drain: DrainScheduler | null = null;
+  private _counters: DrainCounters = { decoded: 0, callbackErrors: 0, decodeErrors: new Map() };
   private _closed = false;
 
   private constructor(readonly objectHandle: ObjectHandle) {}
@@ -230,19 +233,21 @@ export class KernelSensors {
   /** Starts the drain; onRecords runs on the JS thread once per batch. */
   start(onRecords: (records: KernelRecord[]) => void): void {
     if (this._rb) throw new Error('KernelSensors.start: already started');
-    const onBatch = (batch: Buffer) => {
-      const { records, errors } = decodeBatch(batch);
-      for (const e of errors) this._decodeErrors.set(e.reason, (this._decodeErrors.get(e.reason) ?? 0) + e.count);
-      if (records.length === 0) return;
-      this._decoded += records.length;
-      try {
-        onRecords(records);
-      } catch {
-        this._callbackErrors += records.length;
-      }
+    const counters = { decoded: 0, callbackErrors: 0, decodeErrors: this._decodeErrors };
+    this._drain = new DrainScheduler(onRecords, counters);
+    this._counters = counters;
+    const drain = this._drain;
+    const b = binding();
+    const onBatch = (rb: () => RingbufHandle | null) => (batch: Buffer) => {
+      const n = batch.length;
+      drain.push(batch, () => { const h = rb(); if (h) b.ringbufAck(h, n); });
     };
-    this._rb = native(() => binding().ringbufStart(this.objectHandle, 'oa_events', onBatch));
-    this._rbAlerts = native(() => binding().ringbufStart(this.objectHandle, 'oa_alerts', onBatch));
+    let main: RingbufHandle | null = null;
+    let alerts: RingbufHandle | null = null;
+    main = native(() => b.ringbufStart(this.objectHandle, 'oa_events', onBatch(() => main)));
+    alerts = native(() => b.ringbufStart(this.objectHandle, 'oa_alerts', onBatch(() => alerts)));
+    this._rb = main;
+    this._rbAlerts = alerts;
   }
 
   private _percpuSum(map: string, op: number, width: number): bigint[] {
@@ -273,15 +278,17 @@ export class KernelSensors {
       stalls: (rs?.stalls ?? 0) + (ra?.stalls ?? 0),
       delivered: (rs?.delivered ?? 0) + (ra?.delivered ?? 0),
       deliveredAlertLane: ra?.delivered ?? 0,
-      decoded: this._decoded,
-      callbackErrors: this._callbackErrors,
+      decoded: this._counters.decoded,
+      callbackErrors: this._counters.callbackErrors,
+      pendingBatches: this._drain?.pending ?? 0,
     };
   }
 
-  /** Detaches everything, stops the drain (queued batches are still delivered) and closes the
-   *  object. Idempotent. */
-  async stop(): Promise<void> {
-    if (this._closed) return;
+  /** Detaches everything, stops the drain threads, processes the batches already handed over
+   *  (until `deadlineMs`), then closes the object. Resolves with the number of records that
+   *  were still waiting at the deadline and were dropped. Idempotent. */
+  async stop(deadlineMs = Date.now() + 5000): Promise<number> {
+    if (this._closed) return 0;
     this._closed = true;
     const b = binding();
     for (const name of [...this._links.keys()]) this._detach(name);
@@ -289,8 +296,14 @@ export class KernelSensors {
     if (this._rbAlerts) b.ringbufStop(this._rbAlerts);
     this._rb = null;
     this._rbAlerts = null;
-    // Let batches queued on the thread-safe function reach onRecords before closing.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    // Batches still queued on the thread-safe functions are dispatched by the event loop.
+    await new Promise<void>((resolve) => setTimeout(resolve, 10));
+    let lost = 0;
+    if (this._drain) {
+      await this._drain.idle(deadlineMs);
+      lost = this._drain.discard();
+    }
     b.objectClose(this.objectHandle);
+    return lost;
   }
 }

@@ -73,6 +73,9 @@ export interface NativeBinding {
   /** A native thread drains the ring; onBatch gets raw concatenated records on the JS thread. */
   ringbufStart(h: ObjectHandle, map: string, onBatch: (batch: Buffer) => void): RingbufHandle;
   ringbufStats(rb: RingbufHandle): RingbufStats;
+  /** JS finished processing a batch of `bytes` bytes: it stops counting against the drain's
+   *  backpressure bound. Harmless after ringbufStop. */
+  ringbufAck(rb: RingbufHandle, bytes: number): void;
   /** Joins the drain thread (at most one 50 ms poll period). Idempotent. */
   ringbufStop(rb: RingbufHandle): void;
   /** Idempotent; destroy links first. */
