@@ -1,6 +1,7 @@
 // Wire decoder: the only module that knows byte offsets of bpf/include/events.h. A batch is
 // raw records back to back; each starts with struct oa_hdr whose `size` frames it.
-// test/kernel/layout.test.ts checks every offset and size below against the compiled BTF.
+// Every offset and length it reads comes from LAYOUT, which test/kernel/layout.test.ts checks
+// against the compiled BTF (sizes, offsets, array dimensions).
 // Nothing here throws on bad bytes: unknown ops, bad sizes and truncation are counted.
 import {
   Op,
@@ -29,10 +30,11 @@ export const LAYOUT = {
     },
   },
   oa_exec: {
-    size: 3184,
+    size: 3192,
     fields: {
       hdr: [0, 80], ret: [80, 4], fd: [84, 4], at_flags: [88, 4], nr: [92, 2], argc: [94, 2],
       path: [96, 256], cwd: [352, 256], tty: [608, 16], args: [624, 2560],
+      exe_owner_uid: [3184, 4], pad: [3188, 4],
     },
   },
   oa_fork: { size: 88, fields: { hdr: [0, 80], child_tgid: [80, 4], child_ns_tgid: [84, 4] } },
@@ -68,10 +70,100 @@ export const LAYOUT = {
   oa_vis_key: { size: 8, fields: { pid_ns: [0, 4], mnt_ns: [4, 4] } },
 } as const satisfies Record<string, { size: number; fields: Record<string, readonly [number, number]> }>;
 
-/** Element sizes of the array fields. */
-export const ARG_LEN = 128;
-export const ARGS_MAX = 20;
-export const SYS_STR_LEN = 256;
+/** Element counts of the array fields (outer dimension, as in events.h), checked against BTF. */
+export const ARRAY_ELEMS = {
+  'oa_exec.args': 20,
+  'oa_syscall.args': 6,
+  'oa_syscall.strs': 3,
+} as const;
+
+// Every offset and length the decoder reads, taken once from LAYOUT: the table the BTF test
+// checks is the table the decoder uses. Module-level constants keep the hot path free of lookups.
+const HF = LAYOUT.oa_hdr.fields;
+const H_OP = HF.op[0];
+const H_SIZE = HF.size[0];
+const H_FLAGS = HF.flags[0];
+const H_KTIME = HF.ktime_ns[0];
+const H_TGID = HF.tgid[0];
+const H_TID = HF.tid[0];
+const H_PPID = HF.ppid[0];
+const H_NS_TGID = HF.ns_tgid[0];
+const H_NS_PPID = HF.ns_ppid[0];
+const H_UID = HF.uid[0];
+const H_GID = HF.gid[0];
+const H_PID_NS = HF.pid_ns[0];
+const H_MNT_NS = HF.mnt_ns[0];
+const H_RULE_ID = HF.rule_id[0];
+const H_CGROUP = HF.cgroup_id[0];
+const H_COMM = HF.comm[0];
+const H_COMM_LEN = HF.comm[1];
+const HDR_SIZE = LAYOUT.oa_hdr.size;
+
+const XF = LAYOUT.oa_exec.fields;
+const X_RET = XF.ret[0];
+const X_FD = XF.fd[0];
+const X_AT_FLAGS = XF.at_flags[0];
+const X_EXE_OWNER_UID = XF.exe_owner_uid[0];
+const X_NR = XF.nr[0];
+const X_ARGC = XF.argc[0];
+const X_PATH = XF.path[0];
+const X_PATH_LEN = XF.path[1];
+const X_CWD = XF.cwd[0];
+const X_CWD_LEN = XF.cwd[1];
+const X_TTY = XF.tty[0];
+const X_TTY_LEN = XF.tty[1];
+const X_ARGS = XF.args[0];
+export const ARGS_MAX = ARRAY_ELEMS['oa_exec.args'];
+export const ARG_LEN = XF.args[1] / ARGS_MAX;
+
+const KF = LAYOUT.oa_fork.fields;
+const K_CHILD_TGID = KF.child_tgid[0];
+const K_CHILD_NS_TGID = KF.child_ns_tgid[0];
+const E_EXIT_CODE = LAYOUT.oa_exit.fields.exit_code[0];
+
+const FF = LAYOUT.oa_file.fields;
+const F_RET = FF.ret[0];
+const F_DIRFD = FF.dirfd[0];
+const F_FLAGS = FF.flags[0];
+const F_MODE = FF.mode[0];
+const F_OWNER_UID = FF.owner_uid[0];
+const F_OWNER_GID = FF.owner_gid[0];
+const F_FILE_OWNER_UID = FF.file_owner_uid[0];
+const F_NR = FF.nr[0];
+const F_PATH = FF.path[0];
+const F_PATH_LEN = FF.path[1];
+const F_CWD = FF.cwd[0];
+const F_CWD_LEN = FF.cwd[1];
+
+const NF = LAYOUT.oa_net.fields;
+const N_RET = NF.ret[0];
+const N_FD = NF.fd[0];
+const N_DOMAIN = NF.domain[0];
+const N_TYPE = NF.type[0];
+const N_PROTOCOL = NF.protocol[0];
+const N_BACKLOG = NF.backlog[0];
+const N_NR = NF.nr[0];
+const N_SA_FAMILY = NF.sa_family[0];
+const N_SA_PORT = NF.sa_port[0];
+const N_SA_LEN = NF.sa_len[0];
+const N_SA_ADDR = NF.sa_addr[0];
+const N_SUN_PATH = NF.sun_path[0];
+const N_SUN_PATH_LEN = NF.sun_path[1];
+/** struct sockaddr_un: sun_family (2 bytes) then sun_path. */
+const SUN_PATH_OFFSET = 2;
+
+const CF = LAYOUT.oa_cap.fields;
+const C_CAP = CF.cap[0];
+const C_RET = CF.ret[0];
+const C_CAP_OPT = CF.cap_opt[0];
+
+const SF = LAYOUT.oa_syscall.fields;
+const S_RET = SF.ret[0];
+const S_NR = SF.nr[0];
+const S_ARGS = SF.args[0];
+const S_ARG_LEN = SF.args[1] / ARRAY_ELEMS['oa_syscall.args'];
+const S_STRS = SF.strs[0];
+export const SYS_STR_LEN = SF.strs[1] / ARRAY_ELEMS['oa_syscall.strs'];
 
 const RECORD_SIZE: Partial<Record<number, number>> = {
   [Op.ProcessExec]: LAYOUT.oa_exec.size,
@@ -111,23 +203,24 @@ function cstr(buf: Buffer, off: number, len: number): string {
 }
 
 function header(b: Buffer, o: number): RecordHeader {
+  const flags = b.readUInt32LE(o + H_FLAGS);
   return {
-    op: b.readUInt16LE(o) as Op,
-    flags: b.readUInt32LE(o + 4),
-    recordFlags: b.readUInt32LE(o + 4),
-    ktimeNs: b.readBigUInt64LE(o + 8),
-    tgid: b.readUInt32LE(o + 16),
-    tid: b.readUInt32LE(o + 20),
-    ppid: b.readUInt32LE(o + 24),
-    nsTgid: b.readUInt32LE(o + 28),
-    nsPpid: b.readUInt32LE(o + 32),
-    uid: b.readUInt32LE(o + 36),
-    gid: b.readUInt32LE(o + 40),
-    pidNs: b.readUInt32LE(o + 44),
-    mntNs: b.readUInt32LE(o + 48),
-    ruleId: b.readUInt32LE(o + 52),
-    cgroupId: b.readBigUInt64LE(o + 56),
-    comm: cstr(b, o + 64, 16),
+    op: b.readUInt16LE(o + H_OP) as Op,
+    flags,
+    recordFlags: flags,
+    ktimeNs: b.readBigUInt64LE(o + H_KTIME),
+    tgid: b.readUInt32LE(o + H_TGID),
+    tid: b.readUInt32LE(o + H_TID),
+    ppid: b.readUInt32LE(o + H_PPID),
+    nsTgid: b.readUInt32LE(o + H_NS_TGID),
+    nsPpid: b.readUInt32LE(o + H_NS_PPID),
+    uid: b.readUInt32LE(o + H_UID),
+    gid: b.readUInt32LE(o + H_GID),
+    pidNs: b.readUInt32LE(o + H_PID_NS),
+    mntNs: b.readUInt32LE(o + H_MNT_NS),
+    ruleId: b.readUInt32LE(o + H_RULE_ID),
+    cgroupId: b.readBigUInt64LE(o + H_CGROUP),
+    comm: cstr(b, o + H_COMM, H_COMM_LEN),
   };
 }
 
@@ -159,20 +252,20 @@ export function ipv6Text(b: Buffer, o: number): string {
 }
 
 function sockaddr(b: Buffer, o: number): SockAddr {
-  const family = b.readUInt16LE(o + 106);
-  const port = b.readUInt16LE(o + 108);
-  const saLen = b.readUInt16LE(o + 110);
-  const a = o + 112;
+  const family = b.readUInt16LE(o + N_SA_FAMILY);
+  const port = b.readUInt16LE(o + N_SA_PORT);
+  const saLen = b.readUInt16LE(o + N_SA_LEN);
+  const a = o + N_SA_ADDR;
   if (family === AF_INET) return { family, port, addr: `${b[a]}.${b[a + 1]}.${b[a + 2]}.${b[a + 3]}`, unixPath: '' };
   if (family === AF_INET6) return { family, port, addr: ipv6Text(b, a), unixPath: '' };
   if (family === AF_UNIX) {
-    const p = o + 128;
-    if (b[p] === 0 && saLen > 3) {
+    const p = o + N_SUN_PATH;
+    if (b[p] === 0 && saLen > SUN_PATH_OFFSET + 1) {
       // Abstract name: sun_path[0] == 0, length = addrlen - sizeof(sa_family) - 1.
-      const n = Math.min(saLen - 3, 107);
+      const n = Math.min(saLen - SUN_PATH_OFFSET - 1, N_SUN_PATH_LEN - 1);
       return { family, port: 0, addr: '', unixPath: '@' + b.toString('utf8', p + 1, p + 1 + n) };
     }
-    return { family, port: 0, addr: '', unixPath: cstr(b, p, Math.max(0, Math.min(108, saLen - 2))) };
+    return { family, port: 0, addr: '', unixPath: cstr(b, p, Math.max(0, Math.min(N_SUN_PATH_LEN, saLen - SUN_PATH_OFFSET))) };
   }
   return { family, port: 0, addr: '', unixPath: '' };
 }
@@ -183,58 +276,60 @@ function decodeOne(b: Buffer, o: number, op: number): Decoded {
   const h = header(b, o);
   switch (op) {
     case Op.ProcessExec: {
-      const syscall = EXEC_SYSCALLS[b.readUInt16LE(o + 92)];
+      const syscall = EXEC_SYSCALLS[b.readUInt16LE(o + X_NR)];
       if (!syscall) return 'unknown_syscall';
-      const argc = Math.min(b.readUInt16LE(o + 94), ARGS_MAX);
+      const argc = Math.min(b.readUInt16LE(o + X_ARGC), ARGS_MAX);
       const args: string[] = [];
-      for (let i = 0; i < argc; i++) args.push(cstr(b, o + 624 + i * ARG_LEN, ARG_LEN));
+      for (let i = 0; i < argc; i++) args.push(cstr(b, o + X_ARGS + i * ARG_LEN, ARG_LEN));
       const r: ExecRecord = {
-        ...h, op: Op.ProcessExec, syscall, ret: b.readInt32LE(o + 80), path: cstr(b, o + 96, 256),
-        args, cwd: cstr(b, o + 352, 256), tty: cstr(b, o + 608, 16), fd: b.readInt32LE(o + 84),
-        atFlags: b.readUInt32LE(o + 88),
+        ...h, op: Op.ProcessExec, syscall, ret: b.readInt32LE(o + X_RET), path: cstr(b, o + X_PATH, X_PATH_LEN),
+        args, cwd: cstr(b, o + X_CWD, X_CWD_LEN), tty: cstr(b, o + X_TTY, X_TTY_LEN), fd: b.readInt32LE(o + X_FD),
+        atFlags: b.readUInt32LE(o + X_AT_FLAGS), exeOwnerUid: b.readInt32LE(o + X_EXE_OWNER_UID),
       };
       return r;
     }
     case Op.ProcessFork: {
-      const r: ForkRecord = { ...h, op: Op.ProcessFork, childTgid: b.readUInt32LE(o + 80), childNsTgid: b.readUInt32LE(o + 84) };
+      const r: ForkRecord = {
+        ...h, op: Op.ProcessFork, childTgid: b.readUInt32LE(o + K_CHILD_TGID), childNsTgid: b.readUInt32LE(o + K_CHILD_NS_TGID),
+      };
       return r;
     }
     case Op.ProcessExit: {
-      const r: ExitRecord = { ...h, op: Op.ProcessExit, exitCode: b.readInt32LE(o + 80) };
+      const r: ExitRecord = { ...h, op: Op.ProcessExit, exitCode: b.readInt32LE(o + E_EXIT_CODE) };
       return r;
     }
     case Op.File: {
-      const syscall = FILE_SYSCALLS[b.readUInt16LE(o + 108)];
+      const syscall = FILE_SYSCALLS[b.readUInt16LE(o + F_NR)];
       if (!syscall) return 'unknown_syscall';
       const r: FileRecord = {
-        ...h, op: Op.File, syscall, ret: b.readInt32LE(o + 80), dirfd: b.readInt32LE(o + 84),
-        flags: b.readUInt32LE(o + 88), mode: b.readUInt32LE(o + 92), ownerUid: b.readInt32LE(o + 96),
-        ownerGid: b.readInt32LE(o + 100), path: cstr(b, o + 112, 256), cwd: cstr(b, o + 368, 256),
-        fileOwnerUid: b.readInt32LE(o + 104),
+        ...h, op: Op.File, syscall, ret: b.readInt32LE(o + F_RET), dirfd: b.readInt32LE(o + F_DIRFD),
+        flags: b.readUInt32LE(o + F_FLAGS), mode: b.readUInt32LE(o + F_MODE), ownerUid: b.readInt32LE(o + F_OWNER_UID),
+        ownerGid: b.readInt32LE(o + F_OWNER_GID), path: cstr(b, o + F_PATH, F_PATH_LEN), cwd: cstr(b, o + F_CWD, F_CWD_LEN),
+        fileOwnerUid: b.readInt32LE(o + F_FILE_OWNER_UID),
       };
       return r;
     }
     case Op.Network: {
-      const syscall = NET_SYSCALLS[b.readUInt16LE(o + 104)];
+      const syscall = NET_SYSCALLS[b.readUInt16LE(o + N_NR)];
       if (!syscall) return 'unknown_syscall';
       const r: NetworkRecord = {
-        ...h, op: Op.Network, syscall, ret: b.readInt32LE(o + 80), domain: b.readUInt32LE(o + 88),
-        type: b.readUInt32LE(o + 92), protocol: b.readUInt32LE(o + 96), fd: b.readInt32LE(o + 84),
-        backlog: b.readInt32LE(o + 100), sockaddr: sockaddr(b, o),
+        ...h, op: Op.Network, syscall, ret: b.readInt32LE(o + N_RET), domain: b.readUInt32LE(o + N_DOMAIN),
+        type: b.readUInt32LE(o + N_TYPE), protocol: b.readUInt32LE(o + N_PROTOCOL), fd: b.readInt32LE(o + N_FD),
+        backlog: b.readInt32LE(o + N_BACKLOG), sockaddr: sockaddr(b, o),
       };
       return r;
     }
     case Op.Capability: {
       const r: CapabilityRecord = {
-        ...h, op: Op.Capability, cap: b.readInt32LE(o + 80), ret: b.readInt32LE(o + 84), capOpt: b.readUInt32LE(o + 88),
+        ...h, op: Op.Capability, cap: b.readInt32LE(o + C_CAP), ret: b.readInt32LE(o + C_RET), capOpt: b.readUInt32LE(o + C_CAP_OPT),
       };
       return r;
     }
     default: {
-      const a = (i: number): bigint => b.readBigUInt64LE(o + 96 + i * 8);
-      const s = (i: number): string => cstr(b, o + 144 + i * SYS_STR_LEN, SYS_STR_LEN);
+      const a = (i: number): bigint => b.readBigUInt64LE(o + S_ARGS + i * S_ARG_LEN);
+      const s = (i: number): string => cstr(b, o + S_STRS + i * SYS_STR_LEN, SYS_STR_LEN);
       const r: SyscallRecord = {
-        ...h, op: Op.Syscall, nr: b.readUInt16LE(o + 88), ret: Number(b.readBigInt64LE(o + 80)),
+        ...h, op: Op.Syscall, nr: b.readUInt16LE(o + S_NR), ret: Number(b.readBigInt64LE(o + S_RET)),
         args: [a(0), a(1), a(2), a(3), a(4), a(5)], strs: [s(0), s(1), s(2)],
       };
       return r;
@@ -249,13 +344,13 @@ export function decodeBatch(buf: Buffer): DecodeResult {
   const bump = (r: DecodeErrorReason): void => void counts.set(r, (counts.get(r) ?? 0) + 1);
   let o = 0;
   while (o < buf.length) {
-    if (buf.length - o < LAYOUT.oa_hdr.size) {
+    if (buf.length - o < HDR_SIZE) {
       bump('truncated');
       break;
     }
-    const op = buf.readUInt16LE(o);
-    const size = buf.readUInt16LE(o + 2);
-    if (size < LAYOUT.oa_hdr.size || size % 8 !== 0) {
+    const op = buf.readUInt16LE(o + H_OP);
+    const size = buf.readUInt16LE(o + H_SIZE);
+    if (size < HDR_SIZE || size % 8 !== 0) {
       bump('bad_size'); // framing lost: the rest of the batch cannot be trusted
       break;
     }

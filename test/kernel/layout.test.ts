@@ -2,7 +2,7 @@
 // bpf/include/events.h (bpf/layout.bpf.o is compiled from the same header as sensors.bpf.o).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { LAYOUT } from '../../src/events/decode';
+import { ARRAY_ELEMS, LAYOUT } from '../../src/events/decode';
 import { requireFile } from '../helpers/env';
 
 interface BtfType {
@@ -57,4 +57,16 @@ describe('wire layout (decode.ts vs BTF of events.h)', function () {
       assert.deepEqual(got, Object.fromEntries(Object.entries(want.fields).map(([k, v]) => [k, [v[0], v[1]]])));
     });
   }
+
+  it('array fields: outer dimension of every ARRAY_ELEMS entry (element size = field size / count)', () => {
+    for (const [key, n] of Object.entries(ARRAY_ELEMS)) {
+      const [sname, fname] = key.split('.') as [string, string];
+      const m = structs.get(sname)?.members?.find((x) => x.name === fname);
+      assert.ok(m, `${key} not in BTF`);
+      let t = types.get(m.type_id)!;
+      while (t.kind === 'TYPEDEF' || t.kind === 'CONST' || t.kind === 'VOLATILE') t = types.get(t.type_id!)!;
+      assert.equal(t.kind, 'ARRAY', `${key} is not an array`);
+      assert.equal(t.nr_elems, n, `${key} dimension`);
+    }
+  });
 });

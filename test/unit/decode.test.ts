@@ -1,6 +1,29 @@
 import assert from 'node:assert/strict';
-import { decodeBatch, ipv6Text, LAYOUT } from '../../src/events/decode';
+import { ARG_LEN, decodeBatch, ipv6Text, LAYOUT, SYS_STR_LEN } from '../../src/events/decode';
 import { Op, type CapabilityRecord, type FileRecord, type NetworkRecord } from '../../src/events/record';
+
+/** A payload field name, or `hdr.<name>` for a header field. */
+type Field = string;
+
+/** A zeroed record of `struct` with each named field written at its LAYOUT offset. */
+function record(struct: keyof typeof LAYOUT, op: number, put: (w: (field: Field, v: number | bigint | string, as?: 'i') => void) => void): Buffer {
+  const L = LAYOUT[struct] as { size: number; fields: Record<string, readonly [number, number]> };
+  const b = Buffer.alloc(L.size);
+  const H = LAYOUT.oa_hdr.fields as Record<string, readonly [number, number]>;
+  const w = (field: Field, v: number | bigint | string, as?: 'i'): void => {
+    const [off, len] = (field.startsWith('hdr.') ? H[field.slice(4)] : L.fields[field])!;
+    if (typeof v === 'string') b.write(v, off, len, 'utf8');
+    else if (typeof v === 'bigint') b.writeBigUInt64LE(v, off);
+    else if (len === 2) b.writeUInt16LE(v, off);
+    else if (as === 'i') b.writeInt32LE(v, off);
+    else b.writeUInt32LE(v, off);
+  };
+  w('hdr.op', op);
+  w('hdr.size', L.size);
+  put(w);
+  return b;
+}
+
 
 function hdr(op: number, size: number): Buffer {
   const b = Buffer.alloc(size);
@@ -24,6 +47,60 @@ function cap(capNo: number): Buffer {
 }
 
 describe('decodeBatch', () => {
+  it('every field is read at its LAYOUT offset (the table layout.test.ts checks against BTF)', () => {
+    const head = (w: (f: Field, v: number | bigint | string) => void, op: number): void => {
+      w('hdr.flags', 0x5); w('hdr.ktime_ns', 0x1122334455667788n); w('hdr.tgid', 1001); w('hdr.tid', 1002); w('hdr.ppid', 1003);
+      w('hdr.ns_tgid', 1004); w('hdr.ns_ppid', 1005); w('hdr.uid', 1006); w('hdr.gid', 1007); w('hdr.pid_ns', 1008 + op);
+      w('hdr.mnt_ns', 1009); w('hdr.rule_id', 1010); w('hdr.cgroup_id', 0x99887766n); w('hdr.comm', 'c-' + op);
+    };
+    const hdrWant = (op: number) => ({
+      op, flags: 5, recordFlags: 5, ktimeNs: 0x1122334455667788n, tgid: 1001, tid: 1002, ppid: 1003, nsTgid: 1004, nsPpid: 1005,
+      uid: 1006, gid: 1007, pidNs: 1008 + op, mntNs: 1009, ruleId: 1010, cgroupId: 0x99887766n, comm: 'c-' + op,
+    });
+    const X = LAYOUT.oa_exec.fields;
+    const exec = record('oa_exec', Op.ProcessExec, (w) => {
+      head(w, Op.ProcessExec); w('ret', -8, 'i'); w('fd', -100, 'i'); w('at_flags', 0x1000); w('nr', 322); w('argc', 2);
+      w('path', '/bin/x'); w('cwd', '/w'); w('tty', 'pts7'); w('exe_owner_uid', 1011, 'i');
+    });
+    exec.write('a0', X.args[0]);
+    exec.write('a1', X.args[0] + ARG_LEN);
+    const fork = record('oa_fork', Op.ProcessFork, (w) => { head(w, Op.ProcessFork); w('child_tgid', 77); w('child_ns_tgid', 7); });
+    const exit = record('oa_exit', Op.ProcessExit, (w) => { head(w, Op.ProcessExit); w('exit_code', 256, 'i'); });
+    const file = record('oa_file', Op.File, (w) => {
+      head(w, Op.File); w('ret', -13, 'i'); w('dirfd', 9, 'i'); w('flags', 0o101); w('mode', 0o640); w('owner_uid', 11, 'i');
+      w('owner_gid', 12, 'i'); w('file_owner_uid', 13, 'i'); w('nr', 257); w('path', 'p/q'); w('cwd', '/c');
+    });
+    const net = record('oa_net', Op.Network, (w) => {
+      head(w, Op.Network); w('ret', 4, 'i'); w('fd', 3, 'i'); w('domain', 2); w('type', 1); w('protocol', 6); w('backlog', 9, 'i');
+      w('nr', 42); w('sa_family', 2); w('sa_port', 8443); w('sa_len', 16);
+    });
+    Buffer.from([192, 0, 2, 9]).copy(net, LAYOUT.oa_net.fields.sa_addr[0]);
+    const cp = record('oa_cap', Op.Capability, (w) => { head(w, Op.Capability); w('cap', 21, 'i'); w('ret', -1, 'i'); w('cap_opt', 4); });
+    const S = LAYOUT.oa_syscall.fields;
+    const sc = record('oa_syscall', Op.Syscall, (w) => { head(w, Op.Syscall); w('nr', 166); });
+    sc.writeBigInt64LE(-22n, S.ret[0]);
+    for (let i = 0; i < 6; i++) sc.writeBigUInt64LE(BigInt(100 + i), S.args[0] + i * 8);
+    sc.write('s0', S.strs[0]);
+    sc.write('s2', S.strs[0] + 2 * SYS_STR_LEN);
+    const { records, errors } = decodeBatch(Buffer.concat([exec, fork, exit, file, net, cp, sc]));
+    assert.deepEqual(errors, []);
+    assert.deepEqual(records, [
+      { ...hdrWant(Op.ProcessExec), syscall: 'execveat', ret: -8, path: '/bin/x', args: ['a0', 'a1'], cwd: '/w', tty: 'pts7', fd: -100, atFlags: 0x1000, exeOwnerUid: 1011 },
+      { ...hdrWant(Op.ProcessFork), childTgid: 77, childNsTgid: 7 },
+      { ...hdrWant(Op.ProcessExit), exitCode: 256 },
+      {
+        ...hdrWant(Op.File), flags: 0o101, syscall: 'openat', ret: -13, dirfd: 9, mode: 0o640, ownerUid: 11, ownerGid: 12,
+        path: 'p/q', cwd: '/c', fileOwnerUid: 13,
+      },
+      {
+        ...hdrWant(Op.Network), syscall: 'connect', ret: 4, domain: 2, type: 1, protocol: 6, fd: 3, backlog: 9,
+        sockaddr: { family: 2, port: 8443, addr: '192.0.2.9', unixPath: '' },
+      },
+      { ...hdrWant(Op.Capability), cap: 21, ret: -1, capOpt: 4 },
+      { ...hdrWant(Op.Syscall), nr: 166, ret: -22, args: [100n, 101n, 102n, 103n, 104n, 105n], strs: ['s0', '', 's2'] },
+    ]);
+  });
+
   it('decodes back-to-back records field by field', () => {
     const f = hdr(Op.File, LAYOUT.oa_file.size);
     f.writeInt32LE(-13, 80);
