@@ -3,7 +3,9 @@
 //                  the same "userid=" key in KubeArmor)
 //   mount          Operation Syscall, Data "syscall=SYS_MOUNT source=<s> target=<t> filesystem=<fs> mountflag=<n> data="
 //                  (the data argument is not captured: always empty)
-//   umount2        Operation Syscall, Data "syscall=SYS_UMOUNT2 target=<t> flag=<n>"
+//   umount2        Operation Syscall, Data "syscall=SYS_UMOUNT target=<t> flag=<n>" (kubearmor-compat.md
+//                  §3.7: KubeArmor hooks x86_64 umount2 as its "umount" syscall and prints SYS_UMOUNT;
+//                  extras.syscall keeps the kernel name "umount2")
 //   ptrace         Operation Process, Resource <target exec path>,
 //                  Data "syscall=SYS_PTRACE request=PTRACE_* pid=<pid> process=<target exec path>"
 //   any other      Operation Syscall, Resource "", Data "syscall=SYS_<NAME>" (filter-map syscalls)
@@ -47,7 +49,7 @@ export function handleSyscall(rec: SyscallRecord, ctx: HandlerContext): HandlerR
         ...base,
         operation: 'Syscall',
         resource: '',
-        data: `${sys} target=${rec.strs[0] ?? ''} flag=${i32(a[1]!)}`,
+        data: `syscall=SYS_UMOUNT target=${rec.strs[0] ?? ''} flag=${i32(a[1]!)}`,
         extras: { path: rec.strs[0] ?? '' },
       };
     case NR_PTRACE: {

@@ -3,6 +3,8 @@ import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Op, type SyscallRecord } from '../../src/events/record';
+import { AgentMetrics } from '../../src/metrics/metrics';
+import { Enricher } from '../../src/sensors/index';
 import { SensorsHarness } from './sensors-harness';
 
 const NR_GETPPID = 110;
@@ -46,6 +48,10 @@ describe('kernel syscall sensor', function () {
     assert.ok(dirArg(mount!) > 0n);
     assert.equal(umount!.args[1], 2n);
     assert.deepEqual(ptrace!.args.slice(0, 2), [16n, 999999999n]);
+    // KubeArmor renders x86_64 umount2 as its "umount" syscall (kubearmor-compat.md §3.7).
+    const [ev] = new Enricher({ clusterName: 'default', hostName: 'h', nodeId: '', metrics: new AgentMetrics() }).enrich([umount!]);
+    assert.deepEqual([ev!.ka.Operation, ev!.ka.Resource, ev!.ka.Data, ev!.ka.Result, ev!.extras.syscall],
+      ['Syscall', undefined, `syscall=SYS_UMOUNT target=${dir} flag=2`, 'Passed', 'umount2']);
   });
 
   it('generic pair: a filtered syscall number is emitted only while in the filter', async () => {

@@ -254,11 +254,13 @@ describe('Enricher', () => {
       ['Syscall', undefined, 'syscall=SYS_SETUID userid=0', 'Operation not permitted'],
       ['Syscall', undefined, 'syscall=SYS_SETGID userid=1000', 'Passed'],
       ['Syscall', undefined, 'syscall=SYS_MOUNT source=/dev/sdb1 target=/mnt/x filesystem=ext4 mountflag=4096 data=', 'Passed'],
-      ['Syscall', undefined, 'syscall=SYS_UMOUNT2 target=/mnt/x flag=2', 'Passed'],
+      ['Syscall', undefined, 'syscall=SYS_UMOUNT target=/mnt/x flag=2', 'Passed'],
       ['Process', '/usr/bin/bash', 'syscall=SYS_PTRACE request=PTRACE_ATTACH pid=200 process=/usr/bin/bash', 'Operation not permitted'],
       ['Syscall', undefined, 'syscall=SYS_UNSHARE', 'Passed'],
     ]);
     assert.equal(evs[0]!.extras.syscall, 'setuid');
+    assert.deepEqual(evs[3]!.ka.EventData, { Syscall: 'SYS_UMOUNT', Target: '/mnt/x', Flag: '2' });
+    assert.equal(evs[3]!.extras.syscall, 'umount2');
   });
 
   it('container events: ContainerID, namespaced PIDs, pod metadata from the source', () => {
