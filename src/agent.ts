@@ -169,7 +169,7 @@ async function start(cfg: AgentConfig, io: AgentIo, cleanups: (() => Promise<voi
   io.info(`rego: ${rego.rules.length} rules from ${rego.sources.join(', ')}`);
 
   // Enrichment.
-  const { Enricher } = await import('./sensors');
+  const { Enricher, KubeArmorResultFilter } = await import('./sensors');
   const enricher = new Enricher({ clusterName: cfg.cluster, hostName, nodeId: readMachineId(), metrics, pods });
   enricher.seedFromProc();
 
@@ -195,7 +195,8 @@ async function start(cfg: AgentConfig, io: AgentIo, cleanups: (() => Promise<voi
   const host = (a: string) => a.slice(0, a.lastIndexOf(':'));
   io.info(`grpc: feeder.LogService on ${host(cfg.grpcAddress)}:${grpc.port}, grpc.health.v1 on ${host(cfg.healthGrpcAddress)}:${grpc.healthPort}`);
 
-  const stages = [guarded(engine, io), guarded(rego, io)];
+  // Last stage: ENOENT / EINPROGRESS results stay visible to the rules but never become logs (src/sensors/result-filter.ts).
+  const stages = [guarded(engine, io), guarded(rego, io), guarded(new KubeArmorResultFilter(metrics), io)];
   const onRecords = (records: KernelRecord[]) => {
     let batch = enricher.enrich(records);
     for (const s of stages) batch = s(batch);

@@ -28,6 +28,8 @@ import { handleExec, handleExit, handleFork } from './process';
 import { ProcessTree, type ProcNode } from './proc-tree';
 import { handleSyscall } from './syscalls';
 
+export { KubeArmorResultFilter, KUBEARMOR_DROPPED_RESULTS } from './result-filter';
+
 /** op → handler. The only dispatch point: a new record kind is one entry here plus its sensor file. */
 export const HANDLERS: { readonly [K in Op]: Handler<Extract<KernelRecord, { op: K }>> } = {
   [Op.ProcessExec]: handleExec,

@@ -1,25 +1,30 @@
 // Shared set-up of the enrich-*.test.ts suites and container.test.ts: the real KernelSensors
 // (every program attached, host and containers visible) feeding the real Enricher, collecting
-// the KubeArmor events it produces.
+// the KubeArmor events it produces (`events`, what the rule stages see) and what the agent's last
+// stage, KubeArmorResultFilter, lets through as logs (`logs`) or removes (`filtered`).
 import { spawn, type SpawnOptions } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AgentEvent } from '../../src/events/types';
 import { KernelSensors } from '../../src/kernel/sensors';
 import { AgentMetrics } from '../../src/metrics/metrics';
-import { Enricher, readMachineId } from '../../src/sensors/index';
+import { Enricher, KubeArmorResultFilter, readMachineId } from '../../src/sensors/index';
 import { requireFile, requireRoot, ROOT } from '../helpers/env';
 
 const ALL = ['process', 'file', 'network', 'capabilities', 'syscall'] as const;
 
 export class EnrichHarness {
   readonly events: AgentEvent[] = [];
+  readonly logs: AgentEvent[] = [];
+  readonly filtered: AgentEvent[] = [];
   readonly metrics = new AgentMetrics();
   readonly enricher: Enricher;
+  readonly resultFilter: KubeArmorResultFilter;
   private timer: NodeJS.Timeout | undefined;
 
   private constructor(readonly sensors: KernelSensors) {
     this.enricher = new Enricher({ clusterName: 'default', hostName: os.hostname(), nodeId: readMachineId(), metrics: this.metrics });
+    this.resultFilter = new KubeArmorResultFilter(this.metrics);
   }
 
   static async open(ctx: Mocha.Context): Promise<EnrichHarness> {
@@ -38,7 +43,10 @@ export class EnrichHarness {
     s.setDefaultContainerVisibility(ALL);
     h.enricher.seedFromProc();
     s.start((recs) => {
-      for (const ev of h.enricher.enrich(recs)) h.events.push(ev);
+      const batch = h.enricher.enrich(recs);
+      for (const ev of batch) h.events.push(ev);
+      const kept = new Set(h.resultFilter.process(batch));
+      for (const ev of batch) (kept.has(ev) ? h.logs : h.filtered).push(ev);
     });
     return h;
   }

@@ -33,8 +33,13 @@ describe('kernel enrich: network events', function () {
     assert.equal(ka.Source, `${node} -e ${code}`);
     assert.equal(ka.Resource, `sa_family=AF_INET sin_port=${port} sin_addr=127.0.0.1`);
     assert.match(ka.Data!, /^syscall=SYS_CONNECT fd=\d+$/);
-    // Node connects non-blocking: the syscall returns EINPROGRESS.
+    // Node connects non-blocking: the syscall returns EINPROGRESS. The rule stages see the event;
+    // KubeArmor's monitor never logs that result (compat §3.4), so the last stage removes the log.
     assert.equal(ka.Result, 'Operation now in progress');
+    assert.ok(h.filtered.includes(conn), 'the connect log is removed by the result filter');
+    assert.deepEqual(h.logs.filter((e) => e.ka.HostPID === r.pid && e.extras.syscall === 'connect'), []);
+    assert.deepEqual(h.filtered.filter((e) => e.ka.HostPID === r.pid).map((e) => [e.extras.syscall, e.ka.Result]), [['connect', 'Operation now in progress']]);
+    assert.equal(h.metrics.dropCounts.get('pipeline/kubearmor_result_einprogress'), h.filtered.filter((e) => e.extras.retval === -115).length);
     assert.equal(ka.EventData!.Sin_port, String(port));
     assert.equal(ka.EventData!.Sin_addr, '127.0.0.1');
     assert.equal(ka.EventData!.Sa_family, 'AF_INET');
@@ -44,6 +49,7 @@ describe('kernel enrich: network events', function () {
     assert.equal(sock.ka.Resource, 'domain=AF_INET type=SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC protocol=HOPOPT');
     assert.equal(sock.ka.Data, 'syscall=SYS_SOCKET');
     assert.equal(sock.ka.Result, 'Passed');
+    assert.ok(h.logs.includes(sock), 'a Passed socket event stays a log');
   });
 
   it('the listening side in a child: bind, listen and accept', async () => {
