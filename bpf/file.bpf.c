@@ -183,7 +183,8 @@ static __noinline int file__exit(long id, long ret)
 	}
 	if (rules && s->abs[0] == '/')
 		verdict = rules__check_path(OA_RK_FILE, s->abs,
-					    file__is_open(a.nr) ? e->flags : 0, &rid);
+					    rules__access(file__is_open(a.nr) ? e->flags : OA_ACC_WRITE,
+							  e->file_owner_uid), &rid);
 	flags = verdict__apply(visible, verdict, OA_OP_FILE);
 	if (flags < 0) {
 		if (rb)

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* BPF-LSM enforcer: denies before the operation happens (the syscall returns EPERM, nothing is
- * executed, opened or connected). Loads only on kernels with CONFIG_BPF_LSM=y and "bpf" in the
+/* BPF-LSM enforcer: denies before the operation happens (the syscall returns EACCES, "Permission
+ * denied", as KubeArmor's BPF-LSM: kubearmor-compat.md §3.4; nothing is executed, opened or
+ * connected). Loads only on kernels with CONFIG_BPF_LSM=y and "bpf" in the
  * active LSM list; src/enforcer/detect.ts probes exactly that by loading and attaching this
  * object. Same maps and lookup as the sensors (bpf/include/rules.h); denies only while
- * oa_enforce == OA_ENF_LSM. Emits nothing: the sensors' records carry ret = -EPERM and the
+ * oa_enforce == OA_ENF_LSM. Emits nothing: the sensors' records carry ret = -EACCES and the
  * Matched flag. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -13,7 +14,7 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define OA_EPERM 1
+#define OA_EACCES 13
 #define OA_AF_INET 2
 #define OA_AF_INET6 10
 
@@ -29,7 +30,8 @@ static __always_inline int lsm__target(struct oa_rules_scratch *s, const struct 
 	return 0;
 }
 
-static __always_inline int lsm__path_verdict(__u32 kind, const struct path *p, __u32 open_flags)
+/* access: the rules__access word. */
+static __always_inline int lsm__path_verdict(__u32 kind, const struct path *p, __u32 access)
 {
 	struct oa_rules_scratch *s;
 	struct oa_rule_hit hit = {};
@@ -42,8 +44,8 @@ static __always_inline int lsm__path_verdict(__u32 kind, const struct path *p, _
 	if (!s || lsm__target(s, p))
 		return 0;
 	found = rules__find_path(s, kind, s->tpath, &hit);
-	if (rules__decide(s, kind, found, &hit, open_flags, &rule_id) & OA_D_DENY)
-		return -OA_EPERM;
+	if (rules__decide(s, kind, found, &hit, access, &rule_id) & OA_D_DENY)
+		return -OA_EACCES;
 	return 0;
 }
 
@@ -54,7 +56,8 @@ int BPF_PROG(oa_lsm_bprm_check, struct linux_binprm *bprm, int ret)
 
 	if (ret)
 		return ret;
-	return lsm__path_verdict(OA_RK_PROCESS, &f->f_path, 0);
+	return lsm__path_verdict(OA_RK_PROCESS, &f->f_path,
+				 rules__access(OA_ACC_READ, BPF_CORE_READ(f, f_inode, i_uid.val)));
 }
 
 SEC("lsm/file_open")
@@ -62,7 +65,9 @@ int BPF_PROG(oa_lsm_file_open, struct file *file, int ret)
 {
 	if (ret)
 		return ret;
-	return lsm__path_verdict(OA_RK_FILE, &file->f_path, BPF_CORE_READ(file, f_flags));
+	return lsm__path_verdict(OA_RK_FILE, &file->f_path,
+				 rules__access(BPF_CORE_READ(file, f_flags),
+					       BPF_CORE_READ(file, f_inode, i_uid.val)));
 }
 
 SEC("lsm/socket_connect")
@@ -87,6 +92,6 @@ int BPF_PROG(oa_lsm_socket_connect, struct socket *sock, struct sockaddr *addres
 		found = rules__find_num_again(s, OA_NET_NUM_SOCKTYPE_BASE + BPF_CORE_READ(sock, type),
 					      &hit);
 	if (rules__decide(s, OA_RK_NETWORK, found, &hit, 0, &rule_id) & OA_D_DENY)
-		return -OA_EPERM;
+		return -OA_EACCES;
 	return 0;
 }

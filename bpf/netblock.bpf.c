@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Network denial for the kill-on-attempt enforcer: cgroup v2 sock_addr programs attached to the
  * root cgroup run in the caller's context before connect(2), sendto/sendmsg(2) with an address
- * and bind(2) on AF_INET/AF_INET6 sockets. Returning 0 makes the syscall fail with EPERM; the
- * sensors' connect/bind record carries that ret. Nothing is emitted here.
+ * and bind(2) on AF_INET/AF_INET6 sockets. A denial sets the syscall's return value to -EACCES
+ * with bpf_set_retval (cgroup programs, Linux >= 5.18) and returns 0: the caller sees EACCES
+ * ("Permission denied"), as under KubeArmor's BPF-LSM (kubearmor-compat.md §3.4). Without
+ * bpf_set_retval the kernel's default for a 0 return is -EPERM. The sensors' connect/bind
+ * record carries that ret. Nothing is emitted here.
  *
  * Lookup (src/kernel/rule-types.ts, network): container of the caller, RuleKind.Network,
  * num = sk protocol (IPPROTO_*), then NET_NUM_SOCKTYPE_BASE + sk type (SOCK_*), each with
@@ -18,6 +21,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define OA_SOCK_ALLOW 1
 #define OA_SOCK_DENY 0
+#define OA_EACCES 13
 
 static __always_inline int netblock(struct bpf_sock_addr *ctx)
 {
@@ -36,8 +40,10 @@ static __always_inline int netblock(struct bpf_sock_addr *ctx)
 	found = rules__find_num(s, OA_RK_NETWORK, protocol, &hit);
 	if (!found)
 		found = rules__find_num_again(s, OA_NET_NUM_SOCKTYPE_BASE + type, &hit);
-	if (rules__decide(s, OA_RK_NETWORK, found, &hit, 0, &rule_id) & OA_D_DENY)
+	if (rules__decide(s, OA_RK_NETWORK, found, &hit, 0, &rule_id) & OA_D_DENY) {
+		bpf_set_retval(-OA_EACCES);
 		return OA_SOCK_DENY;
+	}
 	return OA_SOCK_ALLOW;
 }
 

@@ -112,6 +112,7 @@ int oa_sched_exec(struct bpf_raw_tracepoint_args *ctx)
 	struct file *exe;
 	__u32 pid_ns, mnt_ns, rid = 0, verdict = 0;
 	int visible, flags, cut;
+	__s32 owner;
 	struct oa_exec *e;
 
 	if (!s)
@@ -123,8 +124,10 @@ int oa_sched_exec(struct bpf_raw_tracepoint_args *ctx)
 	}
 	exe = BPF_CORE_READ(t, mm, exe_file);
 	cut = path__resolve(&exe->f_path, s->abs);
+	owner = BPF_CORE_READ(exe, f_inode, i_uid.val);
 	if (rules__active(OA_RK_PROCESS))
-		verdict = rules__check_path(OA_RK_PROCESS, s->abs, 0, &rid);
+		verdict = rules__check_path(OA_RK_PROCESS, s->abs, rules__access(OA_ACC_READ, owner),
+					    &rid);
 	flags = verdict__apply(visible, verdict, OA_OP_EXEC);
 	a = bpf_map_lookup_elem(&oa_exec_args_map, &old_pid);
 	if (flags < 0)
@@ -136,6 +139,8 @@ int oa_sched_exec(struct bpf_raw_tracepoint_args *ctx)
 	e->hdr.flags = flags | (cut > 0 ? OA_F_TRUNCATED : 0);
 	e->hdr.rule_id = rid;
 	e->ret = 0;
+	e->exe_owner_uid = owner;
+	e->pad = 0;
 	bpf_probe_read_kernel(e->path, sizeof(e->path), s->abs);
 	if (a) {
 		exec__fill(e, a);
@@ -182,6 +187,8 @@ static __always_inline int exec__exit(long ret)
 	e->hdr.flags = 0;
 	e->hdr.rule_id = 0;
 	e->ret = ret;
+	e->exe_owner_uid = -1;
+	e->pad = 0;
 	bpf_probe_read_kernel(e->path, sizeof(e->path), a->filename);
 	exec__fill(e, a);
 	if (path__cwd(e->cwd) > 0)

@@ -16,7 +16,7 @@
  *   44 pid_ns | 48 mnt_ns | 52 rule_id | 56 cgroup_id (u64) | 64 comm[16] | 80 payload...
  *
  *   exec    80: ret s32 | fd s32 | at_flags u32 | nr u16 | argc u16 | path[256] | cwd[256]
- *               | tty[16] | args[20][128]                                       = 3184 B
+ *               | tty[16] | args[20][128] | exe_owner_uid s32 | pad u32         = 3192 B
  *   fork    80: child_tgid u32 | child_ns_tgid u32                              =   88 B
  *   exit    80: exit_code s32 | pad u32                                         =   88 B
  *   file    80: ret s32 | dirfd s32 | flags u32 | mode u32 | owner_uid s32 | owner_gid s32
@@ -89,8 +89,10 @@ struct oa_exec {
 	char cwd[OA_PATH_LEN];
 	char tty[OA_TTY_LEN];
 	char args[OA_ARGS_MAX][OA_ARG_LEN];
+	__s32 exe_owner_uid; /* i_uid of the new mm->exe_file's inode; -1 on a failed exec */
+	__u32 pad;
 };
-#define OA_EXEC_SIZE 3184
+#define OA_EXEC_SIZE 3192
 
 struct oa_fork {
 	struct oa_hdr hdr;

@@ -16,17 +16,19 @@
  *   oa_exe_cache   LRU   u32 tgid -> struct oa_exe_ent (exe path of that tgid)
  *   oa_rules_buf   PERCPU_ARRAY [1] struct oa_rules_scratch (keys are too big for the stack)
  *
- * Verdict: first hit decides (order in rules__find_path); a hit on
- *   Block  -> MATCH|KILL (KILL only for process/file/capability/syscall and only when
- *             oa_enforce == OA_ENF_KILL; network denial is bpf/netblock.bpf.c's job)
- *   Audit  -> MATCH
- *   Allow  -> 0
- *   any OwnerOnly rule -> MATCH (the owner check is user space's: the record carries the
- *             file owner uid; never killed in kernel)
- *   ReadOnly rule: Allow with a write-access open is not covered -> posture; Block/Audit with a
- *             read-only open (O_ACCMODE == O_RDONLY) is exempt -> 0.
- * No hit -> posture of (C, K): AllowListAudit -> MATCH, AllowListBlock -> MATCH|KILL, None -> 0.
- * rule_id = the hit's rule id; 0 with MATCH set means "default posture". */
+ * Verdict: first hit decides (order in rules__find_path). On a hit,
+ *   satisfied = (!ReadOnly || read access) && (!OwnerOnly || OA_ACC_OWNER)
+ *   (the access word of rules__access: read = O_ACCMODE == O_RDONLY)
+ *   Allow        satisfied -> 0; not satisfied -> posture
+ *   Block/Audit  (ReadOnly || OwnerOnly) && satisfied -> exempt -> posture;
+ *                otherwise Block -> MATCH|KILL, Audit -> MATCH
+ *   (KILL only for process/file/capability/syscall and only when oa_enforce == OA_ENF_KILL;
+ *   network denial is bpf/netblock.bpf.c's job)
+ * Posture of (C, K) (no hit, or a hit that fell to it): AllowListAudit -> MATCH,
+ * AllowListBlock -> MATCH|KILL, None -> 0, or MATCH when OA_PM_USER is set (the kind has rules
+ * only user space evaluates: every event the kernel does not decide goes up).
+ * This is src/policy/kernel-reference.ts's model, rule for rule.
+ * rule_id = the hit's rule id; 0 with MATCH set means "default posture or user space decides". */
 #ifndef __OA_RULES_H
 #define __OA_RULES_H
 
@@ -48,11 +50,19 @@
 #define OA_RF_RECURSIVE (1U << 4)
 #define OA_RF_READ_ONLY (1U << 5)
 #define OA_RF_OWNER_ONLY (1U << 6)
+#define OA_RF_EXEC_NAME (1U << 7) /* process target is an exec basename (no '/') */
 
-/* oa_posture_val.mode (src/kernel/rule-types.ts PostureMode) */
+/* oa_posture_val.mode: low byte PostureMode (src/kernel/rule-types.ts), plus OA_PM_USER */
 #define OA_PM_NONE 0
 #define OA_PM_AUDIT 1
 #define OA_PM_BLOCK 2
+#define OA_PM_MODE_MASK 0xffU
+#define OA_PM_USER (1U << 8) /* PostureUserSpace: send undecided events to user space */
+
+/* Access word of rules__check_path (rules__access). */
+#define OA_ACC_READ 0  /* O_RDONLY: exec, read-only opens */
+#define OA_ACC_WRITE 1 /* O_WRONLY: unlink, rmdir, chmod, chown modify the target */
+#define OA_ACC_OWNER (1U << 30) /* the caller's uid owns the target (unknown owner: not set) */
 
 /* oa_enforce[0] (src/enforcer/mode.ts) */
 #define OA_ENF_AUDIT 0 /* never kill, never deny */
@@ -111,6 +121,7 @@ struct oa_exe_ent {
 struct oa_rules_scratch {
 	struct oa_rule_key ks; /* (T, S) */
 	struct oa_rule_key ka; /* (T, "") */
+	struct oa_rule_key kx; /* (basename(T), S) then (basename(T), "") for execname rules */
 	struct oa_exe_ent ent;
 	char walk[2 * OA_RULE_PATH_MAX];
 	char tpath[OA_RULE_PATH_MAX]; /* target path for callers without their own (lsm.bpf.c) */
@@ -411,6 +422,59 @@ static long rules__dir_step(__u32 idx, void *ctx)
 	return 0;
 }
 
+struct oa_slash_scan {
+	__u32 len;
+	__u32 last; /* index of the last '/' in ks.target */
+};
+
+/* bpf_loop body: index of the last '/' of ks.target[0..len-1], scanning right to left. */
+static long rules__slash_step(__u32 idx, void *ctx)
+{
+	struct oa_slash_scan *w = ctx;
+	struct oa_rules_scratch *s = rules__scratch();
+	__u32 j;
+
+	if (!s || idx >= w->len)
+		return 1;
+	j = (w->len - 1 - idx) & (OA_RULE_PATH_MAX - 1);
+	if (s->ks.target[j] == '/') {
+		w->last = j;
+		return 1;
+	}
+	return 0;
+}
+
+/* execname rules (process): (C, K, basename(T), S) then (C, K, basename(T), ""), entries with
+ * OA_RF_EXEC_NAME. KubeArmor matches an execname when the exec path ends with "/" + name. */
+static __always_inline int rules__find_execname(struct oa_rules_scratch *s, __u32 len, int has_src,
+						 struct oa_rule_hit *hit)
+{
+	struct oa_slash_scan w = { .len = len };
+	struct oa_rule_val *v;
+
+	bpf_loop(OA_RULE_PATH_MAX, rules__slash_step, &w, 0);
+	if (w.last + 1 >= len)
+		return 0;
+	s->kx.pid_ns = s->ks.pid_ns;
+	s->kx.mnt_ns = s->ks.mnt_ns;
+	s->kx.kind = s->ks.kind;
+	s->kx.num = 0;
+	__builtin_memcpy(s->kx.source, s->ks.source, OA_RULE_PATH_MAX);
+	rules__zero(s->kx.target, OA_RULE_PATH_MAX / 8);
+	bpf_probe_read_kernel_str(s->kx.target, OA_RULE_PATH_MAX,
+				  &s->ks.target[(w.last + 1) & (OA_RULE_PATH_MAX - 1)]);
+	if (has_src) {
+		v = bpf_map_lookup_elem(&oa_rules, &s->kx);
+		if (v && (v->flags & OA_RF_EXEC_NAME))
+			return rules__take(v, hit);
+	}
+	rules__zero(s->kx.source, OA_RULE_PATH_MAX / 8);
+	v = bpf_map_lookup_elem(&oa_rules, &s->kx);
+	if (v && (v->flags & OA_RF_EXEC_NAME))
+		return rules__take(v, hit);
+	return 0;
+}
+
 /* Rule lookup for an absolute path (rule-types.ts order). Leaves the keys modified. */
 static __always_inline int rules__find_path(struct oa_rules_scratch *s, __u32 kind,
 					    const char *abs_path, struct oa_rule_hit *hit)
@@ -430,6 +494,8 @@ static __always_inline int rules__find_path(struct oa_rules_scratch *s, __u32 ki
 	}
 	__builtin_memcpy(s->ka.target, s->ks.target, OA_RULE_PATH_MAX);
 	if (!w.truncated && rules__find_pair(s, w.has_src, hit))
+		return 1;
+	if (kind == OA_RK_PROCESS && !w.truncated && rules__find_execname(s, w.len, w.has_src, hit))
 		return 1;
 	bpf_loop(OA_RULE_PATH_MAX, rules__dir_step, &w, 0);
 	if (w.hit.found) {
@@ -457,6 +523,7 @@ static __always_inline int rules__find_num_again(struct oa_rules_scratch *s, __u
 	return rules__find_pair(s, s->ks.source[0] != 0, hit);
 }
 
+/* Raw oa_posture_val.mode (PostureMode | OA_PM_USER). */
 static __always_inline __u32 rules__posture(struct oa_rules_scratch *s, __u32 kind)
 {
 	struct oa_posture_key pk = { .pid_ns = s->ka.pid_ns, .mnt_ns = s->ka.mnt_ns, .kind = kind };
@@ -469,54 +536,57 @@ static __always_inline __u32 rules__posture(struct oa_rules_scratch *s, __u32 ki
  * AllowListBlock posture); what that means depends on the enforcer mode. */
 #define OA_D_DENY (1U << 8)
 
+/* access: the rules__access word (0 for number kinds). */
 static __always_inline __u32 rules__decide(struct oa_rules_scratch *s, __u32 kind, int found,
-					   struct oa_rule_hit *hit, __u32 open_flags,
-					   __u32 *rule_id)
+					   struct oa_rule_hit *hit, __u32 access, __u32 *rule_id)
 {
-	__u32 mode;
+	__u32 pv, mode;
 
 	*rule_id = 0;
 	if (found) {
-		int write = (open_flags & OA_O_ACCMODE) != 0;
-		int covered = 1;
+		int write = (access & OA_O_ACCMODE) != 0;
+		int ro = (hit->flags & OA_RF_READ_ONLY) != 0;
+		int oo = (hit->flags & OA_RF_OWNER_ONLY) != 0;
+		int sat = (!ro || !write) && (!oo || (access & OA_ACC_OWNER));
 
-		if (hit->flags & OA_RF_READ_ONLY) {
-			if (hit->flags & OA_RF_ALLOW)
-				covered = !write; /* an Allow covers only read-only opens */
-			else if (!write)
-				return 0; /* Block/Audit readOnly: reads are exempt */
-		}
-		if (covered) {
-			if (hit->flags & OA_RF_OWNER_ONLY) {
-				*rule_id = hit->rule_id;
-				return OA_V_MATCH;
-			}
-			if (hit->flags & OA_RF_BLOCK) {
-				*rule_id = hit->rule_id;
+		if (hit->flags & OA_RF_ALLOW) {
+			if (sat)
+				return 0; /* allowed by the rule: silent */
+		} else if (!((ro || oo) && sat)) {
+			*rule_id = hit->rule_id;
+			if (hit->flags & OA_RF_BLOCK)
 				return OA_V_MATCH | OA_D_DENY;
-			}
-			if (hit->flags & OA_RF_AUDIT) {
-				*rule_id = hit->rule_id;
-				return OA_V_MATCH;
-			}
-			return 0; /* Allow: silent */
+			return OA_V_MATCH;
 		}
+		/* not allowed by its Allow rule, or exempt from its Block/Audit rule: the posture */
 	}
-	mode = rules__posture(s, kind);
+	pv = rules__posture(s, kind);
+	mode = pv & OA_PM_MODE_MASK;
 	if (mode == OA_PM_AUDIT)
 		return OA_V_MATCH;
 	if (mode == OA_PM_BLOCK)
 		return OA_V_MATCH | OA_D_DENY;
-	return 0;
+	return (pv & OA_PM_USER) ? OA_V_MATCH : 0;
+}
+
+/* Access word for rules__check_path: O_ACCMODE of `flags` (O_RDONLY = read, O_WRONLY/O_RDWR =
+ * write) plus OA_ACC_OWNER when owner_uid (the target inode's i_uid, -1 unknown) is the
+ * caller's uid (the header's uid: low 32 bits of bpf_get_current_uid_gid, KubeArmor's UID). */
+static __always_inline __u32 rules__access(__u32 flags, __s32 owner_uid)
+{
+	__u32 a = flags & OA_O_ACCMODE;
+
+	if (owner_uid >= 0 && (__u32)owner_uid == (__u32)bpf_get_current_uid_gid())
+		a |= OA_ACC_OWNER;
+	return a;
 }
 
 /* Sensors' verdict: OA_D_DENY becomes OA_V_KILL only in kill-on-attempt mode and never for
  * network (netblock denies those before the syscall does anything). */
 static __always_inline __u32 rules__verdict(struct oa_rules_scratch *s, __u32 kind, int found,
-					    struct oa_rule_hit *hit, __u32 open_flags,
-					    __u32 *rule_id)
+					    struct oa_rule_hit *hit, __u32 access, __u32 *rule_id)
 {
-	__u32 d = rules__decide(s, kind, found, hit, open_flags, rule_id);
+	__u32 d = rules__decide(s, kind, found, hit, access, rule_id);
 	__u32 v = d & OA_V_MATCH;
 
 	if ((d & OA_D_DENY) && kind != OA_RK_NETWORK && rules__enforce_mode() == OA_ENF_KILL)
@@ -529,8 +599,8 @@ static __always_inline __u32 rules__verdict(struct oa_rules_scratch *s, __u32 ki
  * sensors' verification cost). Arguments must be non-NULL pointers into BPF memory.
  *
  * abs_path points to a NUL-terminated absolute path in BPF memory (per-CPU scratch);
- * open_flags is the open(2) flags word or 0; rule_id receives the matched rule id or 0. */
-__noinline __u32 rules__check_path(__u32 kind, const char *abs_path, __u32 open_flags,
+ * access is the rules__access word; rule_id receives the matched rule id or 0. */
+__noinline __u32 rules__check_path(__u32 kind, const char *abs_path, __u32 access,
 					       __u32 *rule_id)
 {
 	struct oa_rules_scratch *s;
@@ -544,7 +614,7 @@ __noinline __u32 rules__check_path(__u32 kind, const char *abs_path, __u32 open_
 	if (!s || !abs_path)
 		return 0;
 	found = rules__find_path(s, kind, abs_path, &hit);
-	return rules__verdict(s, kind, found, &hit, open_flags, rule_id);
+	return rules__verdict(s, kind, found, &hit, access, rule_id);
 }
 
 __noinline __u32 rules__check_num(__u32 kind, __u32 num, __u32 *rule_id)

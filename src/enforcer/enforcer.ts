@@ -1,7 +1,7 @@
 // The enforcer: owns the compiled rule set in the kernel and the programs that act on it.
 // One rule set drives everything: the rule maps (oa_rules, oa_postures, oa_enforce) belong to the
 // sensors object; netblock.bpf.o and lsm.bpf.o are opened with reuseMaps pointing at them.
-//   bpf-lsm                 lsm.bpf.o denies exec/open/connect with EPERM; netblock denies
+//   bpf-lsm                 lsm.bpf.o denies exec/open/connect with EACCES; netblock denies
 //                           connect/sendmsg/bind; sensors only flag (oa_enforce = Lsm).
 //   kill-on-attempt+cgroup  sensors SIGKILL the caller on a Block verdict (after the syscall);
 //                           netblock denies connect/sendmsg/bind before it (oa_enforce = Kill).

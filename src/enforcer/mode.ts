@@ -12,7 +12,7 @@ export const EnforceValue = {
   Audit: 0,
   /** Sensors SIGKILL the caller on a Block verdict; netblock denies sock_addr operations. */
   Kill: 1,
-  /** lsm.bpf.c denies with EPERM; sensors only flag (netblock also denies). */
+  /** lsm.bpf.c denies with EACCES; sensors only flag (netblock also denies). */
   Lsm: 2,
 } as const;
 

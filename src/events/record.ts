@@ -78,6 +78,9 @@ export interface ExecRecord extends RecordHeader {
   /** execveat only: dirfd and AT_* flags. */
   fd: number;
   atFlags: number;
+  /** i_uid of the new image's inode (ownerOnly process rules); -1 on a failed exec. Always set
+   *  by decodeBatch (optional only for hand-built records). */
+  exeOwnerUid?: number;
 }
 
 export interface ForkRecord extends RecordHeader {

@@ -86,7 +86,7 @@ export interface EventExtras {
   openFlagNames?: string[];
   /** File mode argument (creat/chmod) when relevant. */
   mode?: number;
-  /** Owner uid of the opened file (-1 unknown). */
+  /** Owner uid of the opened file, or of the executed binary for exec events (-1 unknown). */
   fileOwnerUid?: number;
   /** Network: decoded sockaddr and socket triple. */
   sockaddr?: { family: string; port?: number; addr?: string; unixPath?: string };
@@ -103,6 +103,9 @@ export interface EventExtras {
   kernelRuleId?: number;
   /** The kernel killed the caller (kill-on-attempt enforcer). */
   killed?: boolean;
+  /** The record left the kernel only for policy matching (RecordFlag.RuleOnly: its category is
+   *  not visible); the policy stage drops it unless it becomes an alert. */
+  ruleOnly?: boolean;
 }
 
 /** One event as it flows through the pipeline after enrichment. */

@@ -6,11 +6,18 @@
 // (host processes are C = (0, 0), as KubeArmor):
 //   process/file, absolute target path T, source S:
 //     1. (C, K, T, S)   2. (C, K, T, "")
-//     3. for each ancestor directory D of T, deepest first (at most RULE_DIR_DEPTH levels):
+//     3. process only: (C, K, B, S) then (C, K, B, ""), B = basename of T, entries with
+//        RuleFlag.ExecName (execname rules; their target has no "/", so never a path key)
+//     4. for each ancestor directory D of T, deepest first (at most RULE_DIR_DEPTH levels):
 //        (C, K, D, S) then (C, K, D, "") where the entry has RuleFlag.Dir; a non-recursive
 //        entry matches only when D is T's direct parent.
 //   network/capability/syscall: (C, K, num, S) then (C, K, num, "").
-//   The first hit decides. With no hit, the posture of (C, K) decides (PostureMode).
+//   The first hit decides (flag semantics: src/policy/kernel-reference.ts, bpf/include/rules.h).
+//   With no hit, or a hit whose readOnly/ownerOnly condition sends it there, the posture of
+//   (C, K) decides (PostureMode); with PostureMode.None and PostureUserSpace set the event goes
+//   to user space unflagged by a rule (rule id 0).
+// Access of a path event: read = O_RDONLY open or exec; write = any other open, unlink, rmdir,
+// chmod, chown. Owner: the caller's uid equals the target inode's uid (unknown = not the owner).
 // Source S: for process rules the parent's exec path, for the others the caller's exec path
 // (KubeArmor's kernel semantics, kubearmor-compat.md §4.7).
 
@@ -31,8 +38,11 @@ export const RuleFlag = {
   Recursive: 1 << 4,
   /** file readOnly: only O_RDONLY opens are covered by the Allow / exempt from Block. */
   ReadOnly: 1 << 5,
-  /** ownerOnly: the rule applies only when the caller's uid owns the file. */
+  /** ownerOnly: accesses by the owner of the file (caller uid == inode uid) are covered by
+   *  the Allow / exempt from the Block or Audit. */
   OwnerOnly: 1 << 6,
+  /** process execname rule: target is the executable's basename (no "/"). */
+  ExecName: 1 << 7,
 } as const;
 
 /** Max bytes of target/source including the NUL (paths longer than this never match in kernel). */
@@ -64,6 +74,10 @@ export enum PostureMode {
   AllowListBlock = 2,
 }
 
+/** oa_postures value bit beside the PostureMode: the kind has rules the kernel cannot evaluate
+ *  (userSpaceOnly), so events it does not decide are sent to user space (rule id 0). */
+export const PostureUserSpace = 1 << 8;
+
 export interface KernelPosture {
   pidNs: number;
   mntNs: number;
@@ -74,7 +88,9 @@ export interface KernelPosture {
 export interface KernelRuleSet {
   rules: KernelRule[];
   postures: KernelPosture[];
-  /** Kinds (per container) that have rules the kernel cannot express (matchPatterns, globs):
-   *  their events are made visible to user space, where the reference matcher decides. */
+  /** Kinds (per container) that have rules the kernel cannot express (matchPatterns, paths of
+   *  RULE_PATH_MAX bytes or more, syscall path rules): the writer sets PostureUserSpace on their
+   *  oa_postures entry, so every event of that kind the kernel does not decide reaches user
+   *  space (whatever the visibility), where the reference matcher decides. */
   userSpaceOnly: { pidNs: number; mntNs: number; kind: RuleKind }[];
 }

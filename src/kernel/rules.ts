@@ -8,12 +8,13 @@
 //                      | 272 source[256]   (NUL-terminated, zero-filled)       = 528 B
 //                value 0 rule_id u32 | 4 flags u32                               =   8 B
 //   oa_postures  key   0 pid_ns u32 | 4 mnt_ns u32 | 8 kind u32 | 12 pad u32 (0) =  16 B
-//                value 0 mode u32                                                =   4 B
+//                value 0 mode u32: PostureMode | PostureUserSpace (userSpaceOnly kinds) =  4 B
 //   oa_rule_kinds key 0 u32 -> value u32 bitmask of (1 << kind) for every kind with a rule or
-//                a posture other than None (sensors skip the lookup for the others).
+//                an oa_postures entry (sensors skip the lookup for the others).
 import {
   NET_NUM_SOCKTYPE_BASE,
   PostureMode,
+  PostureUserSpace,
   RULE_PATH_MAX,
   RuleFlag,
   RuleKind,
@@ -59,7 +60,8 @@ export interface EncodedRuleSet {
   /** oa_rules entries, sorted by key bytes; duplicates resolved (the later rule wins, as
    *  KubeArmor's last map write). */
   rules: EncodedEntry[];
-  /** oa_postures entries, sorted by key bytes; None postures are omitted (absence = None). */
+  /** oa_postures entries, sorted by key bytes; None postures without PostureUserSpace are
+   *  omitted (absence = None). */
   postures: EncodedEntry[];
   /** oa_rule_kinds[0]. */
   kindsMask: number;
@@ -102,6 +104,18 @@ function checkPath(field: string, s: unknown, allowEmpty: boolean): Buffer {
   return b;
 }
 
+/** An execname target: a process rule's bare executable name (no "/", not "." or ".."). */
+function checkExecName(field: string, kind: RuleKind, s: unknown): Buffer {
+  if (kind !== RuleKind.Process) throw new RuleEncodeError(field, `ExecName is for Process rules, not ${RuleKind[kind]}`);
+  if (typeof s !== 'string') throw new RuleEncodeError(field, `must be a string, got ${typeof s}`);
+  if (s === '' || s === '.' || s === '..' || s.includes('/') || s.includes('\0')) {
+    throw new RuleEncodeError(field, `an ExecName target must be a file name without "/" or NUL, got "${s}"`);
+  }
+  const b = Buffer.from(s, 'utf8');
+  if (b.length > RULE_PATH_MAX - 1) throw new RuleEncodeError(field, `is ${b.length} bytes; the kernel holds at most ${RULE_PATH_MAX - 1}`);
+  return b;
+}
+
 /** oa_rules key of one rule (validated; throws RuleEncodeError naming `field`). */
 export function encodeRuleKey(r: KernelRule, field = 'rule'): Buffer {
   const kind = checkKind(`${field}.kind`, r.kind);
@@ -112,7 +126,8 @@ export function encodeRuleKey(r: KernelRule, field = 'rule'): Buffer {
   const num = checkU32(`${field}.num`, r.num);
   if (isPathKind(kind)) {
     if (num !== 0) throw new RuleEncodeError(`${field}.num`, `must be 0 for ${RuleKind[kind]} rules, got ${num}`);
-    checkPath(`${field}.target`, r.target, false).copy(key, TARGET_OFF);
+    if (typeof r.flags === 'number' && (r.flags & RuleFlag.ExecName) !== 0) checkExecName(`${field}.target`, kind, r.target).copy(key, TARGET_OFF);
+    else checkPath(`${field}.target`, r.target, false).copy(key, TARGET_OFF);
   } else {
     if (r.target !== '') throw new RuleEncodeError(`${field}.target`, `must be "" for ${RuleKind[kind]} rules, got "${r.target}"`);
     if (kind === RuleKind.Network && num >= NET_NUM_SOCKTYPE_BASE * 2) {
@@ -153,12 +168,13 @@ export function encodePostureKey(p: Pick<KernelPosture, 'pidNs' | 'mntNs' | 'kin
   return k;
 }
 
-export function encodePostureValue(p: KernelPosture, field = 'posture'): Buffer {
+/** oa_postures value; `userSpace` adds PostureUserSpace (the kind is in userSpaceOnly). */
+export function encodePostureValue(p: KernelPosture, field = 'posture', userSpace = false): Buffer {
   if (p.mode !== PostureMode.None && p.mode !== PostureMode.AllowListAudit && p.mode !== PostureMode.AllowListBlock) {
     throw new RuleEncodeError(`${field}.mode`, `unknown posture mode ${String(p.mode)} (0 none, 1 allow-list audit, 2 allow-list block)`);
   }
   const v = Buffer.alloc(POSTURE_VALUE_SIZE);
-  v.writeUInt32LE(p.mode, 0);
+  v.writeUInt32LE((p.mode | (userSpace ? PostureUserSpace : 0)) >>> 0, 0);
   return v;
 }
 
@@ -182,14 +198,26 @@ export function encodeRuleSet(set: KernelRuleSet): EncodedRuleSet {
     rules.set(hex, { key, value });
     kindsMask |= 1 << r.kind;
   });
+  const user = new Set<string>();
+  (set.userSpaceOnly ?? []).forEach((u, i) => user.add(encodePostureKey(u, `userSpaceOnly[${i}]`).toString('hex')));
+  const modes = new Map<string, { key: Buffer; mode: KernelPosture }>();
   set.postures.forEach((p, i) => {
     const field = `postures[${i}]`;
     const key = encodePostureKey(p, field);
-    const value = encodePostureValue(p, field);
+    encodePostureValue(p, field);
     const hex = key.toString('hex');
-    postures.delete(hex);
-    if (p.mode !== PostureMode.None) postures.set(hex, { key, value });
+    modes.delete(hex);
+    modes.set(hex, { key, mode: p });
   });
+  for (const [hex, { key, mode }] of modes) {
+    if (mode.mode !== PostureMode.None || user.has(hex)) postures.set(hex, { key, value: encodePostureValue(mode, 'posture', user.has(hex)) });
+  }
+  for (const hex of user) {
+    if (postures.has(hex)) continue;
+    const key = Buffer.from(hex, 'hex');
+    const p: KernelPosture = { pidNs: key.readUInt32LE(0), mntNs: key.readUInt32LE(4), kind: key.readUInt32LE(8), mode: PostureMode.None };
+    postures.set(hex, { key, value: encodePostureValue(p, 'posture', true) });
+  }
   for (const e of postures.values()) kindsMask |= 1 << e.key.readUInt32LE(8);
   return { rules: sorted(rules), postures: sorted(postures), kindsMask: kindsMask >>> 0, duplicates };
 }

@@ -58,6 +58,9 @@ const KIND: Record<RuleCategory, RuleKind> = {
 
 const ACTION_FLAG: Record<RuleAction, number> = { Block: RuleFlag.Block, Audit: RuleFlag.Audit, Allow: RuleFlag.Allow };
 
+/** Syscalls of AUDITED_SYSCALLS that bpf/file.bpf.c reports (as File events). */
+const FILE_SENSOR_SYSCALLS: ReadonlySet<string> = new Set(['rmdir', 'unlink', 'unlinkat', 'chown', 'fchownat']);
+
 const enc = new TextEncoder();
 function fits(s: string): boolean {
   return enc.encode(s).length + 1 <= RULE_PATH_MAX;
@@ -95,8 +98,15 @@ export function compile(
     const entries = new Map<string, { rule: MatchRule; kr: KernelRule }>();
     const uso = new Set<RuleKind>();
     const allow = new Set<RuleKind>();
+    /** Kinds with an Allow rule the kernel cannot see: a block posture there would deny what
+     *  that rule allows, so the kernel only flags misses (user space renders Audit (Block)). */
+    const usoAllow = new Set<RuleKind>();
+    const userOnly = (r: MatchRule, kind: RuleKind) => {
+      uso.add(kind);
+      if (r.action === 'Allow') usoAllow.add(kind);
+    };
     const put = (r: MatchRule, kind: RuleKind, num: number, target: string, source: string, extra: number) => {
-      if (!fits(target) || (source !== '' && !fits(source))) { uso.add(kind); return; }
+      if (!fits(target) || (source !== '' && !fits(source))) { userOnly(r, kind); return; }
       let action = ACTION_FLAG[r.action];
       if (audited && r.action === 'Block') action = RuleFlag.Audit;
       const flags = action | extra | (r.readOnly ? RuleFlag.ReadOnly : 0) | (r.ownerOnly ? RuleFlag.OwnerOnly : 0);
@@ -108,7 +118,6 @@ export function compile(
     for (const r of mine) {
       const kind = KIND[r.category];
       if (r.action === 'Allow') allow.add(kind);
-      if (r.ownerOnly) uso.add(kind);
       switch (r.type) {
         case 'path':
           put(r, kind, 0, r.target, r.source, 0);
@@ -119,8 +128,10 @@ export function compile(
           if (r.target !== '/') put(r, kind, 0, r.target.slice(0, -1), r.source, 0);
           break;
         case 'execname':
+          put(r, kind, 0, r.target, r.source, RuleFlag.ExecName);
+          break;
         case 'pattern':
-          uso.add(kind);
+          userOnly(r, kind);
           break;
         case 'protocol':
           if (r.target === 'all') for (const n of PROTOCOL_NUMBERS.values()) put(r, kind, n, '', r.source, 0);
@@ -133,6 +144,9 @@ export function compile(
           const num = SYSCALL_NUMBERS.get(r.syscall ?? '');
           if (num === undefined || r.target !== '' || r.source.endsWith('/')) uso.add(kind);
           else put(r, kind, num, '', r.source, 0);
+          // These syscalls are observed by the file sensor (File events, RuleKind.File): the
+          // engine matches syscalls rules against those events, so they must reach user space.
+          if (FILE_SENSOR_SYSCALLS.has(r.syscall ?? '')) uso.add(RuleKind.File);
           break;
         }
       }
@@ -141,7 +155,7 @@ export function compile(
     for (const kind of [...allow].sort((a, b) => a - b)) {
       if (kind === RuleKind.Syscall) continue;
       const p = kind === RuleKind.Network ? pset.network : kind === RuleKind.Capability ? pset.capabilities : pset.file;
-      const mode = p === 'block' && !audited ? PostureMode.AllowListBlock : PostureMode.AllowListAudit;
+      const mode = p === 'block' && !audited && !usoAllow.has(kind) ? PostureMode.AllowListBlock : PostureMode.AllowListAudit;
       postures.push({ pidNs: t.pidNs, mntNs: t.mntNs, kind, mode });
     }
     for (const kind of [...uso].sort((a, b) => a - b)) userSpaceOnly.push({ pidNs: t.pidNs, mntNs: t.mntNs, kind });

@@ -169,10 +169,17 @@ export class PolicyEngine implements EventStage {
   process(batch: AgentEvent[]): AgentEvent[] {
     const out: AgentEvent[] = [];
     for (const ev of batch) {
+      const n = out.length;
       try {
         this.one(ev, out);
       } catch {
         out.push(ev);
+      }
+      // A RuleOnly record (its category is not visible) only exists for matching: it leaves as
+      // the alerts it produced, never as a log (the kernel drops such events unmatched).
+      if (ev.extras?.ruleOnly) {
+        const i = out.indexOf(ev, n);
+        if (i >= 0) out.splice(i, 1);
       }
     }
     return out;

@@ -1,10 +1,14 @@
-// A TypeScript model of exactly the lookup the kernel performs over a KernelRuleSet
-// (src/kernel/rule-types.ts), for testing the compiler against the reference matcher.
-// Flag semantics on a hit (also what bpf/include/rules.h implements):
-//   satisfied = (!ReadOnly || O_RDONLY open) && (!OwnerOnly || caller uid == file owner)
+// A TypeScript model of exactly the lookup and decision bpf/include/rules.h performs over a
+// KernelRuleSet (src/kernel/rule-types.ts), for testing the compiler against the reference
+// matcher. Flag semantics on a hit (rules__decide):
+//   satisfied = (!ReadOnly || read access) && (!OwnerOnly || caller uid == file owner)
+//     read access: an O_RDONLY open or an exec; unlink/rmdir/chmod/chown are writes
+//     (bpf/file.bpf.c passes O_WRONLY for them); owner unknown = not the owner
 //   Allow:        satisfied → allowed by the rule; otherwise → the posture of (C, K)
 //   Block/Audit:  (ReadOnly || OwnerOnly) && satisfied → exempt → the posture of (C, K);
 //                 otherwise → the rule's action
+// Posture of (C, K): AllowListAudit / AllowListBlock, else 'user' when the kind is in
+// userSpaceOnly (PostureUserSpace: the record goes up with rule id 0), else none.
 import type { AgentEvent } from '../events/types';
 import {
   PostureMode, RULE_DIR_DEPTH, RULE_PATH_MAX, RuleFlag, RuleKind,
@@ -19,6 +23,8 @@ import { CAPABILITY_NUMBERS, PROTOCOL_NUMBERS } from './tables';
 export type KernelVerdict =
   | { kind: 'rule'; ruleId: number; flags: number }
   | { kind: 'posture'; mode: PostureMode.AllowListAudit | PostureMode.AllowListBlock }
+  /** Not decided in the kernel; sent to user space with rule id 0 (PostureUserSpace). */
+  | { kind: 'user' }
   | { kind: 'none' };
 
 const enc = new TextEncoder();
@@ -27,10 +33,12 @@ const fits = (s: string) => enc.encode(s).length + 1 <= RULE_PATH_MAX;
 export class KernelReference {
   private readonly rules = new Map<string, KernelRule>();
   private readonly postures = new Map<string, PostureMode>();
+  private readonly user = new Set<string>();
 
   constructor(set: KernelRuleSet) {
     for (const r of set.rules) this.rules.set(key(r.pidNs, r.mntNs, r.kind, r.num, r.target, r.source), r);
     for (const p of set.postures) this.postures.set(`${p.pidNs}:${p.mntNs}:${p.kind}`, p.mode);
+    for (const u of set.userSpaceOnly) this.user.add(`${u.pidNs}:${u.mntNs}:${u.kind}`);
   }
 
   private get(c: [number, number], kind: RuleKind, num: number, target: string, source: string): KernelRule | undefined {
@@ -39,14 +47,17 @@ export class KernelReference {
   }
 
   private posture(c: [number, number], kind: RuleKind): KernelVerdict {
-    const m = this.postures.get(`${c[0]}:${c[1]}:${kind}`) ?? PostureMode.None;
-    return m === PostureMode.None ? { kind: 'none' } : { kind: 'posture', mode: m };
+    const k = `${c[0]}:${c[1]}:${kind}`;
+    const m = this.postures.get(k) ?? PostureMode.None;
+    if (m !== PostureMode.None) return { kind: 'posture', mode: m };
+    return this.user.has(k) ? { kind: 'user' } : { kind: 'none' };
   }
 
   private hit(r: KernelRule, c: [number, number], kind: RuleKind, ev: AgentEvent): KernelVerdict {
     const ro = (r.flags & RuleFlag.ReadOnly) !== 0;
     const oo = (r.flags & RuleFlag.OwnerOnly) !== 0;
-    const satisfied = (!ro || eventIsRead(ev)) && (!oo || eventIsOwner(ev));
+    const read = kind === RuleKind.Process || eventIsRead(ev);
+    const satisfied = (!ro || read) && (!oo || eventIsOwner(ev));
     if (r.flags & RuleFlag.Allow) return satisfied ? { kind: 'rule', ruleId: r.ruleId, flags: r.flags } : this.posture(c, kind);
     if ((ro || oo) && satisfied) return this.posture(c, kind);
     return { kind: 'rule', ruleId: r.ruleId, flags: r.flags };
@@ -65,6 +76,15 @@ export class KernelReference {
         if (T === '') return { kind: 'none' };
         let r = (S !== '' ? this.get(c, kind, 0, T, S) : undefined) ?? this.get(c, kind, 0, T, '');
         if (r) return this.hit(r, c, kind, ev);
+        if (kind === RuleKind.Process && fits(T)) {
+          const base = T.slice(T.lastIndexOf('/') + 1);
+          if (base !== '') {
+            for (const s of S !== '' ? [S, ''] : ['']) {
+              r = this.get(c, kind, 0, base, s);
+              if (r && (r.flags & RuleFlag.ExecName)) return this.hit(r, c, kind, ev);
+            }
+          }
+        }
         if (T !== '/') {
           const direct = parentDir(T);
           let d = direct;
@@ -93,7 +113,7 @@ export class KernelReference {
       }
       case 'Syscall': {
         const n = SYSCALL_NUMBERS.get(eventSyscall(ev) ?? '');
-        if (n === undefined) return { kind: 'none' };
+        if (n === undefined) return this.posture(c, RuleKind.Syscall);
         return this.num(c, RuleKind.Syscall, n, ev);
       }
       default:
@@ -105,7 +125,7 @@ export class KernelReference {
     const S = ev.ka.ProcessName ?? '';
     const r = (S !== '' ? this.get(c, kind, num, '', S) : undefined) ?? this.get(c, kind, num, '', '');
     if (r) return this.hit(r, c, kind, ev);
-    return kind === RuleKind.Syscall ? { kind: 'none' } : this.posture(c, kind);
+    return this.posture(c, kind);
   }
 }
 

@@ -16,6 +16,7 @@ const KA_KEYS = {
 const EXTRAS_KEYS = {
   syscall: 1, retval: 1, args: 1, path: 1, openFlags: 1, openFlagNames: 1, mode: 1, fileOwnerUid: 1, sockaddr: 1,
   socket: 1, capability: 1, ancestry: 1, pidNs: 1, mntNs: 1, cgroupId: 1, kernelRuleId: 1, killed: 1,
+  ruleOnly: 1,
 } satisfies Record<keyof EventExtras, 1>;
 export const KA_FIELDS: readonly string[] = Object.keys(KA_KEYS);
 export const EXTRAS_FIELDS: readonly string[] = Object.keys(EXTRAS_KEYS);

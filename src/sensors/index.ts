@@ -281,6 +281,7 @@ export class Enricher {
     const hflags = typeof rf === 'number' ? rf : rec.op === Op.File ? (rec.ruleId !== 0 ? RecordFlag.Matched : 0) : rec.flags;
     if (hflags & RecordFlag.Matched) extras.kernelRuleId = rec.ruleId;
     if (hflags & RecordFlag.Killed) extras.killed = true;
+    if (hflags & RecordFlag.RuleOnly) extras.ruleOnly = true;
     const ev: AgentEvent = { ka, timeNs, observedNs: BigInt(Date.now()) * 1_000_000n, extras };
     if (att.containerId && o.pods) {
       if (!this.applyPod(ka, att.containerId)) {

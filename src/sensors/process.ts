@@ -32,7 +32,7 @@ export function handleExec(rec: ExecRecord, ctx: HandlerContext): HandlerResult 
     syscall: rec.syscall,
     cwd: rec.cwd || undefined,
     sourceIsParent: true,
-    extras: { args: [...args], path: execPath },
+    extras: isInt(rec.exeOwnerUid) ? { args: [...args], path: execPath, fileOwnerUid: rec.exeOwnerUid } : { args: [...args], path: execPath },
   };
 }
 

@@ -1,6 +1,6 @@
 // Network denial for real: netblock's cgroup sock_addr programs on the cgroup v2 root make a
-// blocked connect(2) fail with EPERM before any packet leaves, while other protocols and other
-// programs keep working. Host rules are scoped by source (the tester binary); the allow-list
+// blocked connect(2) fail with EACCES (bpf_set_retval; KubeArmor's "Permission denied") before
+// any packet leaves, while other protocols and other programs keep working. Host rules are scoped by source (the tester binary); the allow-list
 // case runs in a private pid+mnt namespace.
 import assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
@@ -9,7 +9,7 @@ import { Op, RecordFlag, type NetworkRecord } from '../../src/events/record';
 import { PostureMode, RuleFlag, RuleKind } from '../../src/kernel/rule-types';
 import { EMPTY_RULES, EnforceHarness, namespacesOf, prog } from './enforce-harness';
 
-const EPERM = 1;
+const EACCES = 13;
 const IPPROTO_TCP = 6;
 const IPPROTO_UDP = 17;
 
@@ -53,7 +53,7 @@ describe('kernel enforcement: netblock (cgroup sock_addr)', function () {
     await new Promise((r) => setTimeout(r, 200));
   }
 
-  it('Block tcp from the tester: connect gets EPERM, nothing reaches the listener; udp from the same program works', async () => {
+  it('Block tcp from the tester: connect gets EACCES, nothing reaches the listener; udp from the same program works', async () => {
     const tester = prog('enforce-net');
     h.enforcer.apply({
       rules: [{ pidNs: 0, mntNs: 0, kind: RuleKind.Network, num: IPPROTO_TCP, target: '', source: tester, ruleId: 51, flags: RuleFlag.Block }],
@@ -61,10 +61,10 @@ describe('kernel enforcement: netblock (cgroup sock_addr)', function () {
       userSpaceOnly: [],
     });
     const blocked = await h.run(tester, ['tcp', String(tcpPort)]);
-    assert.deepEqual(blocked.lines, [`connect -${EPERM}`]);
+    assert.deepEqual(blocked.lines, [`connect -${EACCES}`]);
     assert.equal(blocked.code, 0, 'the process is not killed: the syscall is denied');
     const rec = (await h.waitFor((r) => r.op === Op.Network && r.tgid === blocked.pid && (r as NetworkRecord).syscall === 'connect', 'connect record')) as NetworkRecord;
-    assert.equal(rec.ret, -EPERM);
+    assert.equal(rec.ret, -EACCES);
     assert.equal(rec.protocol, IPPROTO_TCP);
     assert.equal(rec.sockaddr.port, tcpPort);
     assert.equal(rec.sockaddr.addr, '127.0.0.1');
@@ -109,7 +109,7 @@ describe('kernel enforcement: netblock (cgroup sock_addr)', function () {
       userSpaceOnly: [],
     });
     const u = await h.run(prog('enforce-net'), ['udp', String(udpPort), 'x']);
-    assert.deepEqual(u.lines, [`connect -${EPERM}`]);
+    assert.deepEqual(u.lines, [`connect -${EACCES}`]);
     const t = await h.run(prog('enforce-net'), ['tcp', String(tcpPort)]);
     assert.deepEqual(t.lines, ['connect 0']);
     await settle();
@@ -133,7 +133,7 @@ describe('kernel enforcement: netblock (cgroup sock_addr)', function () {
         },
       });
     const t = await inNamespace(['tcp', String(tcpPort)]);
-    assert.deepEqual([t.lines[0], t.lines[1], t.lines[3], t.lines[4]], ['unshare 0', 'pipe 0', `connect -${EPERM}`, 'exit 0']);
+    assert.deepEqual([t.lines[0], t.lines[1], t.lines[3], t.lines[4]], ['unshare 0', 'pipe 0', `connect -${EACCES}`, 'exit 0']);
     const u = await inNamespace(['udp', String(udpPort), 'in-ns']);
     assert.deepEqual([u.lines[3], u.lines[4], u.lines[5]], ['connect 0', 'send 5', 'exit 0']);
     await settle();

@@ -74,10 +74,10 @@ spec:
     assert.equal(ruleInfo(ruleTable, f.ruleId)?.category, 'file');
 
     const conn = await h.run(prog('enforce-net'), ['tcp', '9']);
-    assert.deepEqual(conn.lines, ['connect -1']);
+    assert.deepEqual(conn.lines, ['connect -13']);
     assert.equal(conn.code, 0);
     const n = (await h.waitFor((r) => r.op === Op.Network && r.tgid === conn.pid && (r as NetworkRecord).syscall === 'connect', 'connect record')) as NetworkRecord;
-    assert.equal(n.ret, -1);
+    assert.equal(n.ret, -13);
     assert.equal(ruleInfo(ruleTable, n.ruleId)?.category, 'network');
   });
 });

@@ -107,6 +107,37 @@ describe('kernel rule encoding (golden)', () => {
     bad({ kind: 9 as RuleKind }, 'rules[1].kind: unknown rule kind 9 (1 process .. 5 syscall)');
     bad({ pidNs: -1 }, 'rules[1].pidNs: must be an integer in 0..4294967295, got -1');
     bad({ kind: RuleKind.Network, num: 6 }, 'rules[1].target: must be "" for Network rules, got "/etc/shadow"');
+    bad({ flags: RuleFlag.Block | RuleFlag.ExecName }, 'rules[1].target: ExecName is for Process rules, not File');
+    bad({ kind: RuleKind.Process, target: 'bin/nc', flags: RuleFlag.Block | RuleFlag.ExecName }, 'rules[1].target: an ExecName target must be a file name without "/" or NUL, got "bin/nc"');
+    bad({ kind: RuleKind.Process, target: 'nc', flags: RuleFlag.Block }, 'rules[1].target: must be an absolute path, got "nc"');
+  });
+
+  it('execname rule: the bare name in target[256], flag ExecName (0x80)', () => {
+    const nc: KernelRule = { pidNs: 5, mntNs: 6, kind: RuleKind.Process, num: 0, target: 'nc', source: '/bin/sh', ruleId: 9, flags: RuleFlag.Block | RuleFlag.ExecName };
+    assert.equal(encodeRuleKey(nc).toString('hex'), '05000000' + '06000000' + '01000000' + '00000000' + padded('nc', 256) + padded('/bin/sh', 256));
+    assert.equal(encodeRuleValue(nc).toString('hex'), '09000000' + '81000000');
+  });
+
+  it('userSpaceOnly kinds: PostureUserSpace (0x100) on the posture entry, created when there is none; kind mask', () => {
+    const enc = encodeRuleSet({
+      rules: [],
+      postures: [
+        { pidNs: 1, mntNs: 1, kind: RuleKind.File, mode: PostureMode.AllowListBlock },
+        { pidNs: 2, mntNs: 2, kind: RuleKind.Network, mode: PostureMode.None },
+      ],
+      userSpaceOnly: [
+        { pidNs: 1, mntNs: 1, kind: RuleKind.File },
+        { pidNs: 2, mntNs: 2, kind: RuleKind.Network },
+        { pidNs: 0, mntNs: 0, kind: RuleKind.Process },
+      ],
+    });
+    assert.deepEqual(enc.postures.map((e) => [e.key.toString('hex'), e.value.toString('hex')]), [
+      ['00000000' + '00000000' + '01000000' + '00000000', '00010000'],
+      ['01000000' + '01000000' + '02000000' + '00000000', '02010000'],
+      ['02000000' + '02000000' + '03000000' + '00000000', '00010000'],
+    ]);
+    assert.equal(enc.kindsMask, (1 << RuleKind.Process) | (1 << RuleKind.File) | (1 << RuleKind.Network));
+    assert.throws(() => encodeRuleSet({ rules: [], postures: [], userSpaceOnly: [{ pidNs: 0, mntNs: 0, kind: 7 as RuleKind }] }), /^RuleEncodeError: userSpaceOnly\[0\]\.kind: unknown rule kind 7/);
   });
 });
 
