@@ -149,13 +149,19 @@ async function start(cfg: AgentConfig, io: AgentIo, cleanups: (() => Promise<voi
     const w = await k8s.startKubernetes({ config: cfg, nodeName: hostName, metrics, io });
     pods = w.pods;
     nsAnnotations = (ns) => w.pods.namespaceAnnotations(ns);
+    engine.setAnnotationSources({ namespaceAnnotations: nsAnnotations, podAnnotations: (id) => w.pods.lookup(id)?.annotations, nodeAnnotations: () => w.pods.nodeAnnotations() });
     w.onPolicies((source, objects) => {
       const r = store.replaceSource(source, objects);
       for (const e of r.errors) io.warn(`policy (${source}): ${e}`);
       applyRules();
+      return k8s.storeRejections(source, objects, r.details);
     });
-    w.onVisibilityChange((t) => {
-      if (t.pidNs !== undefined && t.mntNs !== undefined) kernel.setVisibility(t.pidNs, t.mntNs, t.categories as Category[]);
+    w.onVisibilityChange((t) => kernel.setVisibility(t.pidNs, t.mntNs, t.categories as Category[]));
+    w.onVisibilityClear((t) => kernel.clearVisibility(t.pidNs, t.mntNs));
+    // kubearmor-policy / posture annotations changed: recompile (debounced like a new container).
+    w.onSettingsChange(() => {
+      clearTimeout(recompile);
+      recompile = setTimeout(() => applyRules(false), 200);
     });
     k8sStop = () => w.stop();
     cleanups.push(k8sStop);

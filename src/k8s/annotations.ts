@@ -78,8 +78,9 @@ const POSTURE_ANN: Record<PostureKind, string> = { file: ANN_FILE_POSTURE, netwo
 /**
  * Effective default posture per category. KubeArmor reads the namespace annotations (§4.8);
  * otelarmor also honours the same annotations on the pod, which override the namespace's.
- * Values are audit|block (case-insensitive); anything else falls back to the global default
- * (config.default*Posture) and is reported, as KubeArmor rewrites it to the global default.
+ * Values are audit|block (case-insensitive). An invalid namespace value is reported and falls back
+ * to the global default (config.default*Posture), as KubeArmor rewrites it to the global default;
+ * an invalid pod value is reported and ignored (the namespace's value, else the global default, stays).
  */
 export function effectivePostures(
   cfg: Pick<AgentConfig, 'defaultFilePosture' | 'defaultNetworkPosture' | 'defaultCapabilitiesPosture'>,
@@ -99,7 +100,9 @@ export function effectivePostures(
       if (raw === undefined) continue;
       const v = raw.trim().toLowerCase();
       if (v === 'audit' || v === 'block') out[kind] = v;
-      else {
+      else if (object.startsWith('pod/')) {
+        problems.push({ object, annotation: ann, value: raw, reason: `expected audit or block; ignored (${out[kind]} stays)` });
+      } else {
         out[kind] = global[kind];
         problems.push({ object, annotation: ann, value: raw, reason: `expected audit or block; using the global default ${global[kind]}` });
       }

@@ -1,12 +1,14 @@
 // Container identity as the Kubernetes API reports it and as the kernel sees it.
 //  - status.containerStatuses[].containerID is "<runtime>://<id>": containerd://, cri-o://, docker://
 //    (cri-dockerd), podman:// (CRI-compatible podman setups); the id is 64 lowercase hex digits.
-//  - The same id appears in the container's cgroup v2 path: containerd "cri-containerd-<id>.scope"
+//  - The same id appears in the container's cgroup path: containerd "cri-containerd-<id>.scope"
 //    (systemd driver) or ".../<id>" (cgroupfs driver), CRI-O "crio-<id>.scope", Docker
 //    "docker-<id>.scope" or "/docker/<id>", Podman "libpod-<id>.scope" (plus "libpod-conmon-<id>.scope"
-//    for its monitor process, which is not the container).
+//    for its monitor process, which is not the container). One parser for both the enrichment and
+//    the pod watcher: src/sensors/containers.ts.
 
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { containerFromCgroupFile, containerFromCgroupPath } from '../sensors/containers';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -20,14 +22,7 @@ export function containerIdFromStatus(containerID: string | undefined | null): s
 
 /** The container id in a cgroup path (/proc/<pid>/cgroup line or a /sys/fs/cgroup path); undefined for host cgroups. */
 export function containerIdFromCgroupPath(cgroupPath: string): string | undefined {
-  const parts = cgroupPath.split('/');
-  for (let i = parts.length - 1; i >= 0; i--) {
-    const seg = parts[i]!;
-    if (seg.startsWith('libpod-conmon-')) continue;
-    const m = /^(?:cri-containerd-|crio-|docker-|libpod-)?([0-9a-f]{64})(?:\.scope)?$/.exec(seg);
-    if (m) return m[1];
-  }
-  return undefined;
+  return containerFromCgroupPath(cgroupPath)?.id;
 }
 
 /**
@@ -46,11 +41,17 @@ export function imageWithDigest(image: string | undefined, imageID: string | und
 
 export interface ContainerNamespaces { pidNs: number; mntNs: number }
 
+/** /proc/<pid>/ns/<name> is a symlink "<name>:[<inode>]": the nsfs inode of the namespace. */
+function nsInode(link: string): number {
+  const m = /:\[(\d+)\]$/.exec(readlinkSync(link));
+  if (!m) throw new Error(`${link}: not a namespace link`);
+  return Number(m[1]);
+}
+
 /**
  * Scans <procRoot>/<pid>/cgroup (hostPID: the host's processes) and returns, for every container
- * found, the inode numbers of the pid and mnt namespaces of one of its processes (/proc/<pid>/ns/*
- * are symlinks "pid:[<inode>]"; stat() follows them to the nsfs inode) — the {pid_ns, mnt_ns} key
- * the kernel visibility map uses (§3.11). Processes that vanish mid-scan are skipped.
+ * found, the inode numbers of the pid and mnt namespaces of one of its processes — the
+ * {pid_ns, mnt_ns} key the kernel visibility map uses (§3.11). Processes that vanish mid-scan are skipped.
  */
 export function scanContainerNamespaces(procRoot = '/proc'): Map<string, ContainerNamespaces> {
   const out = new Map<string, ContainerNamespaces>();
@@ -58,11 +59,9 @@ export function scanContainerNamespaces(procRoot = '/proc'): Map<string, Contain
   try { pids = readdirSync(procRoot).filter((d) => /^\d+$/.test(d)); } catch { return out; }
   for (const pid of pids) {
     try {
-      const cg = readFileSync(`${procRoot}/${pid}/cgroup`, 'utf8');
-      let id: string | undefined;
-      for (const line of cg.split('\n')) if ((id = containerIdFromCgroupPath(line.slice(line.lastIndexOf(':') + 1)))) break;
+      const id = containerFromCgroupFile(readFileSync(`${procRoot}/${pid}/cgroup`, 'utf8'))?.id;
       if (!id || out.has(id)) continue;
-      out.set(id, { pidNs: statSync(`${procRoot}/${pid}/ns/pid`).ino, mntNs: statSync(`${procRoot}/${pid}/ns/mnt`).ino });
+      out.set(id, { pidNs: nsInode(`${procRoot}/${pid}/ns/pid`), mntNs: nsInode(`${procRoot}/${pid}/ns/mnt`) });
     } catch { /* process exited or not readable */ }
   }
   return out;

@@ -1,7 +1,7 @@
 // The three KubeArmor policy CRDs (security.kubearmor.com/v1), written from kubearmor-compat.md §4:
 // the same validation patterns and enums as KubeArmor's CRDs, so a policy accepted by one API server
 // is accepted by the other. helm/otelarmor/files/crds/*.yaml is rendered from these objects
-// (`node dist/src/k8s/crd-schema.js --write`; test/unit/k8s/crds.test.ts fails when they differ), and
+// (`node dist/src/k8s/crd-schema.js --write`; test/unit/k8s/crd-schema.test.ts fails when they differ), and
 // `validateAgainstSchema` applies the same checks to objects arriving from a watch.
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';

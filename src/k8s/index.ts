@@ -1,10 +1,12 @@
 // Entry point used by the agent (src/agent.ts) when Kubernetes is wanted (config.k8s).
 import type { AgentConfig } from '../config';
 import type { AgentMetrics } from '../metrics/metrics';
-import { PodWatcher, type PodChange, type PoliciesCallback, type VisibilityTarget } from './pod-watcher';
+import { PodWatcher, type PodChange, type PoliciesCallback, type SettingsChange, type VisibilityClear, type VisibilityTarget } from './pod-watcher';
 
-export { PodWatcher, policySource } from './pod-watcher';
-export type { PodChange, PoliciesCallback, PolicyRejection, VisibilityTarget, ContainerSettings, PodWatcherOptions } from './pod-watcher';
+export { PodWatcher, policySource, storeRejections } from './pod-watcher';
+export type {
+  PodChange, PoliciesCallback, PolicyRejection, VisibilityTarget, VisibilityClear, SettingsChange, ContainerSettings, PodWatcherOptions,
+} from './pod-watcher';
 export { renderLabels } from './pod-meta';
 export { containerIdFromCgroupPath, containerIdFromStatus, scanContainerNamespaces } from './container-id';
 
@@ -23,6 +25,10 @@ export interface KubernetesHandle {
   pods: PodWatcher;
   onChange(cb: (c: PodChange) => void): () => void;
   onVisibilityChange(cb: (t: VisibilityTarget) => void): () => void;
+  /** A container's kernel visibility entry must be removed (KernelSensors.clearVisibility). */
+  onVisibilityClear(cb: (t: VisibilityClear) => void): () => void;
+  /** kubearmor-policy / posture annotations changed the settings of known containers or the host: recompile the kernel rules. */
+  onSettingsChange(cb: (c: SettingsChange) => void): () => void;
   onPolicies(cb: PoliciesCallback): () => void;
   stop(): Promise<void>;
 }
@@ -39,6 +45,7 @@ export async function startKubernetes(o: KubernetesOptions): Promise<KubernetesH
     config: o.config,
     kubeconfig: o.config.kubeconfig || undefined,
     forceAudited: o.forceAudited,
+    metrics: o.metrics,
     log: (level, msg) => (level === 'info' ? o.io?.info(`kubernetes: ${msg}`) : o.io?.warn(`kubernetes: ${msg}`)),
   });
   await w.start();
@@ -46,6 +53,8 @@ export async function startKubernetes(o: KubernetesOptions): Promise<KubernetesH
     pods: w,
     onChange: (cb) => w.onChange(cb),
     onVisibilityChange: (cb) => w.onVisibilityChange(cb),
+    onVisibilityClear: (cb) => w.onVisibilityClear(cb),
+    onSettingsChange: (cb) => w.onSettingsChange(cb),
     onPolicies: (cb) => w.onPolicies(cb),
     stop: () => w.stop(),
   };

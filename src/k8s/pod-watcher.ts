@@ -6,13 +6,21 @@
 //   onChange(cb)            pod added/updated/deleted on this node, with its container ids, so the
 //                           enrichment replays events held for a container that was not known yet.
 //   onVisibilityChange(cb)  effective kubearmor-visibility of a container (or the host) changed: the
-//                           integrator reprograms the kernel map (KernelSensors.setVisibility).
+//                           integrator reprograms the kernel map (KernelSensors.setVisibility). A
+//                           container is announced once the nsfs inodes of one of its processes are
+//                           found in procRoot (retried every `nsRetryMs` until then).
+//   onVisibilityClear(cb)   a container whose visibility was announced is gone (pod deleted, container
+//                           replaced): the integrator removes its kernel entry (KernelSensors.clearVisibility),
+//                           as nsfs inode numbers are reused by later namespaces.
+//   onSettingsChange(cb)    effective kubearmor-policy mode or default postures of known containers (or
+//                           of the host) changed: the integrator recompiles the kernel rules.
 //   onPolicies(cb)          full current set of valid objects of one CRD kind, source
 //                           "k8s:<Kind>" (PolicyStore.replaceSource(source, objects)); the callback may
 //                           return rejections, which are posted as Warning Events like schema failures.
 //   onProblem(cb)           invalid annotation values (already resolved to their fallback).
 import type * as K8s from '@kubernetes/client-node';
 import type { AgentConfig } from '../config';
+import type { PolicyError } from '../policy/types';
 import {
   effectiveHostPolicyMode, effectiveHostVisibility, effectivePolicyMode, effectivePostures, effectiveVisibility,
   pickKubeArmorAnnotations, type PolicyMode, type Postures, type Problem, type VisibilityCategory,
@@ -43,6 +51,10 @@ export interface PodWatcherOptions {
   log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
   /** Where to find the host's processes to resolve container → {pidNs, mntNs} (default /proc; null = never). */
   procRoot?: string | null;
+  /** Period of the /proc rescan for containers whose namespaces are not known yet (default 1000 ms). */
+  nsRetryMs?: number;
+  /** Counts failed list/watch calls (otelarmor_k8s_watch_errors_total{resource}). */
+  metrics?: { k8sWatchError(resource: string): void };
 }
 
 export interface PodChange {
@@ -55,10 +67,12 @@ export interface PodChange {
 
 /**
  * Kernel visibility target. Host: containerId "" with pidNs = mntNs = 0 (KubeArmor's host key {0,0}).
- * Containers: pidNs/mntNs are the nsfs inodes of one of its processes, found by scanning procRoot;
- * absent when no process of the container was found (the enrichment then keys by container id).
+ * Containers: pidNs/mntNs are the nsfs inodes of one of its processes, found by scanning procRoot.
  */
-export interface VisibilityTarget { pidNs?: number; mntNs?: number; containerId: string; categories: VisibilityCategory[] }
+export interface VisibilityTarget { pidNs: number; mntNs: number; containerId: string; categories: VisibilityCategory[] }
+export interface VisibilityClear { pidNs: number; mntNs: number; containerId: string }
+/** Containers (ids) and/or the host whose kubearmor-policy mode or postures changed. */
+export interface SettingsChange { host: boolean; containerIds: string[] }
 
 export interface PolicyRejection { kind: string; name: string; namespace?: string; reason: string }
 export type PoliciesCallback = (source: string, objects: unknown[]) => PolicyRejection[] | void;
@@ -86,12 +100,21 @@ export class PodWatcher implements PodMetadataSource {
   private readonly nsAnnotations = new Map<string, Record<string, string>>();
   private nodeAnns: Record<string, string> = {};
   private readonly lastVisibility = new Map<string, string>();
+  /** {pidNs, mntNs} announced per container id (what onVisibilityClear removes). */
+  private readonly programmed = new Map<string, ContainerNamespaces>();
+  /** Containers whose namespaces were not found in procRoot yet. */
+  private readonly pendingNs = new Set<string>();
+  private nsRetry?: NodeJS.Timeout;
+  /** "mode|file,network,capabilities" per container id ("" = host), to detect settings changes. */
+  private readonly lastSettings = new Map<string, string>();
   private readonly policyObjects = new Map<PolicyKind, Map<string, unknown>>();
   private readonly policyDirty = new Set<PolicyKind>();
   private policyFlush?: NodeJS.Immediate;
   private readonly reported = new Set<string>();
   private readonly changeCbs: ((c: PodChange) => void)[] = [];
   private readonly visCbs: ((t: VisibilityTarget) => void)[] = [];
+  private readonly visClearCbs: ((t: VisibilityClear) => void)[] = [];
+  private readonly settingsCbs: ((c: SettingsChange) => void)[] = [];
   private readonly policyCbs: PoliciesCallback[] = [];
   private readonly problemCbs: ((p: Problem) => void)[] = [];
   private readonly informers: K8s.ListWatch<K8s.KubernetesObject>[] = [];
@@ -149,6 +172,8 @@ export class PodWatcher implements PodMetadataSource {
   // ---- subscriptions ------------------------------------------------------------------------
   onChange(cb: (c: PodChange) => void): () => void { return sub(this.changeCbs, cb); }
   onVisibilityChange(cb: (t: VisibilityTarget) => void): () => void { return sub(this.visCbs, cb); }
+  onVisibilityClear(cb: (t: VisibilityClear) => void): () => void { return sub(this.visClearCbs, cb); }
+  onSettingsChange(cb: (c: SettingsChange) => void): () => void { return sub(this.settingsCbs, cb); }
   onProblem(cb: (p: Problem) => void): () => void { return sub(this.problemCbs, cb); }
   onPolicies(cb: PoliciesCallback): () => void {
     const off = sub(this.policyCbs, cb);
@@ -203,10 +228,15 @@ export class PodWatcher implements PodMetadataSource {
       }
     }
     await Promise.all(starts);
+    if (this.opts.procRoot !== null) {
+      this.nsRetry = setInterval(() => this.retryPendingNamespaces(), this.opts.nsRetryMs ?? 1000);
+      this.nsRetry.unref();
+    }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.nsRetry);
     for (const t of this.retryTimers) clearTimeout(t);
     this.retryTimers.clear();
     if (this.policyFlush) clearImmediate(this.policyFlush);
@@ -227,6 +257,7 @@ export class PodWatcher implements PodMetadataSource {
     lw.on('error', (err) => {
       if (this.stopped) return;
       this.log('warn', `${path}: list/watch failed (${errText(err)}); retrying in ${this.opts.retryMs ?? 5000} ms`);
+      this.safe('metrics', () => this.opts.metrics?.k8sWatchError(path));
       const t = setTimeout(() => {
         this.retryTimers.delete(t);
         if (!this.stopped) lw.start().catch((e: unknown) => this.log('error', `${path}: restart failed: ${errText(e)}`));
@@ -249,6 +280,7 @@ export class PodWatcher implements PodMetadataSource {
     this.podContainers.set(key, ids);
     this.reportProblems(pod.metadata?.namespace ?? '', pod);
     for (const id of ids) this.refreshVisibility(id);
+    this.refreshSettings(ids);
     this.emitChange({ type: before ? 'updated' : 'added', namespace: pod.metadata?.namespace ?? '', podName: pod.metadata?.name ?? '', containerIds: ids });
   }
 
@@ -263,6 +295,13 @@ export class PodWatcher implements PodMetadataSource {
   private forgetContainer(id: string): void {
     this.byContainer.delete(id);
     this.lastVisibility.delete(id);
+    this.lastSettings.delete(id);
+    this.pendingNs.delete(id);
+    const ns = this.programmed.get(id);
+    if (!ns) return;
+    this.programmed.delete(id);
+    const t: VisibilityClear = { pidNs: ns.pidNs, mntNs: ns.mntNs, containerId: id };
+    for (const cb of this.visClearCbs) this.safe('onVisibilityClear', () => cb(t));
   }
 
   private emitChange(c: PodChange): void {
@@ -277,7 +316,10 @@ export class PodWatcher implements PodMetadataSource {
     this.nsAnnotations.set(name, anns);
     if (prev && sameRecord(prev, anns)) return;
     this.reportProblems(name, undefined);
-    for (const [id, meta] of this.byContainer) if (meta.namespace === name) this.refreshVisibility(id);
+    const ids: string[] = [];
+    for (const [id, meta] of this.byContainer) if (meta.namespace === name) ids.push(id);
+    for (const id of ids) this.refreshVisibility(id);
+    this.refreshSettings(ids);
   }
 
   private removeNamespace(ns: KubeObject): void {
@@ -291,6 +333,10 @@ export class PodWatcher implements PodMetadataSource {
     host.problems.forEach((p) => this.problem(p, { kind: 'Node', apiVersion: 'v1', name: this.opts.nodeName }));
     const hp = effectiveHostPolicyMode(this.opts.nodeName, anns);
     hp.problems.forEach((p) => this.problem(p, { kind: 'Node', apiVersion: 'v1', name: this.opts.nodeName }));
+    const mode = this.hostSettings().policyMode;
+    const prevMode = this.lastSettings.get('');
+    this.lastSettings.set('', mode);
+    if (prevMode !== undefined && prevMode !== mode) this.emitSettings({ host: true, containerIds: [] });
     const key = host.value.join(',');
     if (this.lastVisibility.get('') === key) return;
     this.lastVisibility.set('', key);
@@ -298,6 +344,8 @@ export class PodWatcher implements PodMetadataSource {
     for (const cb of this.visCbs) this.safe('onVisibilityChange', () => cb(t));
   }
 
+  /** Announces the effective visibility of a container once its namespaces are known; until then
+   *  it stays pending (lastVisibility unset) and retryPendingNamespaces() tries again. */
   private refreshVisibility(id: string): void {
     const m = this.byContainer.get(id);
     if (!m) return;
@@ -306,10 +354,39 @@ export class PodWatcher implements PodMetadataSource {
     });
     const key = v.value.join(',');
     if (this.lastVisibility.get(id) === key) return;
+    const ns = this.programmed.get(id) ?? this.namespacesOf(id);
+    if (!ns) {
+      if (this.opts.procRoot !== null) this.pendingNs.add(id);
+      return;
+    }
+    this.pendingNs.delete(id);
+    this.programmed.set(id, ns);
     this.lastVisibility.set(id, key);
-    const ns = this.namespacesOf(id);
-    const t: VisibilityTarget = ns ? { pidNs: ns.pidNs, mntNs: ns.mntNs, containerId: id, categories: v.value } : { containerId: id, categories: v.value };
+    const t: VisibilityTarget = { pidNs: ns.pidNs, mntNs: ns.mntNs, containerId: id, categories: v.value };
     for (const cb of this.visCbs) this.safe('onVisibilityChange', () => cb(t));
+  }
+
+  private retryPendingNamespaces(): void {
+    if (this.stopped) return;
+    for (const id of [...this.pendingNs]) this.safe('visibility retry', () => this.refreshVisibility(id));
+  }
+
+  /** Emits onSettingsChange for the containers whose mode or postures differ from the last seen values. */
+  private refreshSettings(ids: readonly string[]): void {
+    const changed: string[] = [];
+    for (const id of ids) {
+      const s = this.settings(id);
+      if (!s) continue;
+      const key = `${s.policyMode}|${s.postures.file},${s.postures.network},${s.postures.capabilities}`;
+      const prev = this.lastSettings.get(id);
+      this.lastSettings.set(id, key);
+      if (prev !== undefined && prev !== key) changed.push(id);
+    }
+    if (changed.length > 0) this.emitSettings({ host: false, containerIds: changed });
+  }
+
+  private emitSettings(c: SettingsChange): void {
+    for (const cb of this.settingsCbs) this.safe('onSettingsChange', () => cb(c));
   }
 
   /** {pidNs, mntNs} of a container from a /proc scan, rescanned when the id is missing and the scan is older than 250 ms. */
@@ -437,6 +514,31 @@ export class PodWatcher implements PodMetadataSource {
 }
 
 interface InvolvedObject { kind: string; apiVersion: string; name: string; namespace?: string; uid?: string; resourceVersion?: string }
+
+/**
+ * The rejections in PolicyStore.replaceSource(source, objects).details, one per object with every
+ * reason joined by "; ". Details of this source name the object by its index (`document`) and have
+ * file "<source>:<id>"; others (a file policy clashing with it) are not about these objects.
+ */
+export function storeRejections(source: string, objects: readonly unknown[], details: readonly PolicyError[]): PolicyRejection[] {
+  const byIndex = new Map<number, string[]>();
+  for (const d of details) {
+    if (!d.file.startsWith(`${source}:`) || objects[d.document] === undefined) continue;
+    const list = byIndex.get(d.document) ?? [];
+    list.push(`${d.path === '' ? '(document)' : d.path}: ${d.reason}`);
+    byIndex.set(d.document, list);
+  }
+  return [...byIndex].sort((a, b) => a[0] - b[0]).map(([i, reasons]) => {
+    const o = objects[i] as KubeObject & { kind?: unknown };
+    const ns = o.metadata?.namespace;
+    return {
+      kind: typeof o.kind === 'string' ? o.kind : source.replace(/^k8s:/, ''),
+      name: o.metadata?.name ?? '',
+      ...(ns ? { namespace: ns } : {}),
+      reason: reasons.join('; '),
+    };
+  });
+}
 
 function sub<T>(list: T[], cb: T): () => void {
   list.push(cb);

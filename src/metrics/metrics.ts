@@ -49,6 +49,8 @@ export class AgentMetrics {
   private readonly _exportRecords?: Counter;
   private readonly _exportDuration?: Histogram;
   private readonly _regoEval?: Histogram;
+  private readonly _podMetaUnresolved?: Counter;
+  private readonly _k8sWatchErrors?: Counter;
   private readonly _receiverReconnects?: Counter;
   private readonly _alertLabelSets = new Set<string>();
   /** kubearmor_alerts_* compat counters: [counter, label name, values seen]. */
@@ -75,6 +77,8 @@ export class AgentMetrics {
       advice: { explicitBucketBoundaries: [1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 5e-2] },
     });
     this._receiverReconnects = meter.createCounter(METRICS.receiverReconnects.name, opts('receiverReconnects'));
+    this._podMetaUnresolved = meter.createCounter(METRICS.podMetadataUnresolved.name, opts('podMetadataUnresolved'));
+    this._k8sWatchErrors = meter.createCounter(METRICS.k8sWatchErrors.name, opts('k8sWatchErrors'));
     for (const [k, field] of [
       ['kaAlertsInHost', 'HostName'], ['kaAlertsInNamespace', 'NamespaceName'], ['kaAlertsInPod', 'PodName'],
       ['kaAlertsInContainer', 'ContainerName'], ['kaAlertsWithPolicy', 'PolicyName'], ['kaAlertsWithSeverity', 'Severity'],
@@ -164,6 +168,16 @@ export class AgentMetrics {
 
   exportDuration(signal: 'logs' | 'alerts', outcome: 'success' | 'failure', seconds: number): void {
     this._exportDuration?.record(seconds, { signal, outcome });
+  }
+
+  /** A container event left the enrichment without pod fields (src/sensors/index.ts). */
+  podMetadataUnresolved(reason: 'timeout' | 'hold_full', n = 1): void {
+    if (n > 0) this._podMetaUnresolved?.add(n, { reason });
+  }
+
+  /** A Kubernetes list/watch failed (src/k8s/pod-watcher.ts); `resource` is the API path. */
+  k8sWatchError(resource: string): void {
+    this._k8sWatchErrors?.add(1, { resource });
   }
 
   regoEval(rule: string, seconds: number): void {

@@ -46,6 +46,8 @@ export const METRICS = {
   regoEvalDuration: def('otelarmor.rego_eval_duration_seconds', 'histogram', 's', 'Time to evaluate one Rego rule over one batch, per rule', ['rule']),
   grpcClients: def('otelarmor.grpc_clients', 'gauge', '{client}', 'Connected gRPC stream clients, by stream', ['stream']),
   receiverConnected: def('otelarmor.receiver_connected', 'gauge', '1', 'Receiver mode: 1 while connected to the KubeArmor endpoint', ['endpoint']),
+  podMetadataUnresolved: def('otelarmor.pod_metadata_unresolved', 'counter', '{event}', 'Container events delivered without pod fields because their pod was not known in time (reason timeout: the hold expired; hold_full: the hold buffer was full); the events themselves are not lost', ['reason']),
+  k8sWatchErrors: def('otelarmor.k8s_watch_errors', 'counter', '{error}', 'Failed Kubernetes list/watch calls (each is retried), by API path', ['resource']),
   receiverReconnects: def('otelarmor.receiver_reconnects', 'counter', '{attempt}', 'Receiver mode: connection attempts after a failed attempt or a lost connection (each after its backoff delay)', ['endpoint']),
   // kubearmor-prometheus-exporter compatible counters (kubearmor-compat.md §6.3): one label each,
   // +1 per alert, so existing KubeArmor dashboards work unchanged. Values beyond the cardinality

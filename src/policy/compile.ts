@@ -31,11 +31,14 @@ export interface PostureSet {
 }
 
 export interface CompileOptions {
-  /** Default postures of a container namespace (host: namespace undefined). Default: all audit. */
-  postureFor?: (namespace: string | undefined) => PostureSet;
+  /** Default postures of a target (host: namespace and container undefined). Default: all audit. */
+  postureFor?: (namespace: string | undefined, container?: ContainerSpec) => PostureSet;
   /** Audited mode (kubearmor-policy: audited, or no blocking enforcer): Block compiles as Audit
    *  and block postures as audit, so the kernel never denies. */
-  audited?: (namespace: string | undefined) => boolean;
+  audited?: (namespace: string | undefined, container?: ContainerSpec) => boolean;
+  /** kubearmor-policy: disabled: the target gets no kernel rules, postures or user-space-only
+   *  kinds at all (nothing is denied or flagged for it). */
+  disabled?: (namespace: string | undefined, container?: ContainerSpec) => boolean;
 }
 
 export interface CompileResult {
@@ -79,7 +82,7 @@ export function compile(
   const userSpaceOnly: KernelRuleSet['userSpaceOnly'] = [];
 
   const seen = new Set<string>();
-  const targets: { pidNs: number; mntNs: number; id: Identity }[] = [
+  const targets: { pidNs: number; mntNs: number; id: Identity; spec?: ContainerSpec }[] = [
     { pidNs: 0, mntNs: 0, id: { host: true, namespace: '', labels: {}, containerName: '' } },
   ];
   const cs = [...containers].sort((a, b) => a.pidNs - b.pidNs || a.mntNs - b.mntNs);
@@ -87,13 +90,14 @@ export function compile(
     const k = `${c.pidNs}:${c.mntNs}`;
     if (seen.has(k) || (c.pidNs === 0 && c.mntNs === 0)) continue;
     seen.add(k);
-    targets.push({ pidNs: c.pidNs, mntNs: c.mntNs, id: { host: false, namespace: c.namespace, labels: c.labels, containerName: c.containerName } });
+    targets.push({ pidNs: c.pidNs, mntNs: c.mntNs, id: { host: false, namespace: c.namespace, labels: c.labels, containerName: c.containerName }, spec: c });
   }
 
   for (const t of targets) {
     const ns = t.id.host ? undefined : t.id.namespace;
-    const audited = opts.audited?.(ns) ?? false;
-    const pset = opts.postureFor?.(ns) ?? { file: 'audit', network: 'audit', capabilities: 'audit' };
+    if (opts.disabled?.(ns, t.spec)) continue;
+    const audited = opts.audited?.(ns, t.spec) ?? false;
+    const pset = opts.postureFor?.(ns, t.spec) ?? { file: 'audit', network: 'audit', capabilities: 'audit' };
     const mine = rulesFor(sorted, ruleTable, t.id, host);
     const entries = new Map<string, { rule: MatchRule; kr: KernelRule }>();
     const uso = new Set<RuleKind>();

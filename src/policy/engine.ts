@@ -9,9 +9,10 @@
 //   allow-list, no allowing rule         → PolicyName DefaultPosture, Action Audit | Block | Audit (Block)
 //   syscalls rule                        → Action Audit, Enforcer "eBPF Monitor" (File events of
 //                                          audited syscalls also yield an Operation Syscall alert)
-import type { AgentConfig, Posture } from '../config';
+import type { AgentConfig } from '../config';
 import type { AgentEvent, KubeArmorEvent } from '../events/types';
 import type { KernelRuleSet } from '../kernel/rule-types';
+import { effectiveHostPolicyMode, effectivePolicyMode, effectivePostures, type PolicyMode } from '../k8s/annotations';
 import type { AgentMetrics } from '../metrics/metrics';
 import type { EventStage } from '../pipeline/sink';
 import { compile, ruleInfo, type CompileResult, type CompiledRuleInfo, type ContainerSpec, type PostureSet } from './compile';
@@ -30,16 +31,29 @@ export interface PolicyEngineOptions {
   hostLabels: Record<string, string>;
   /** Namespace annotations (kubearmor-*-posture, kubearmor-policy), from the pod watcher. */
   namespaceAnnotations?: (ns: string) => Record<string, string> | undefined;
+  /** Pod annotations (kubearmor-*-posture, kubearmor-policy) by container id, from the pod watcher. */
+  podAnnotations?: (containerId: string) => Record<string, string> | undefined;
+  /** This node's annotations (kubearmor-policy of host policies), from the pod watcher. */
+  nodeAnnotations?: () => Record<string, string> | undefined;
   /** A blocking enforcer is running (false → audited mode everywhere). */
   enforcerCanBlock: boolean;
   /** The BPF-LSM enforcer is active (its denials report Enforcer "BPFLSM"). */
   lsmActive: boolean;
   /** Clock for throttling, ms (default Date.now). */
   now?: () => number;
-  /** Called once per container first seen in an event (the kernel rules need a recompile:
-   *  compileForKernel()). */
+  /** Called once per container first seen in an event, and again when its identity
+   *  (NamespaceName, PodName, Labels, ContainerName, ContainerID) changes (the kernel rules need a
+   *  recompile: compileForKernel()). */
   onContainer?: (c: ContainerSpec) => void;
 }
+
+export type AnnotationSources = Pick<PolicyEngineOptions, 'namespaceAnnotations' | 'podAnnotations' | 'nodeAnnotations'>;
+
+/** kubearmor-policy mode and default postures of one target. */
+export interface TargetSettings { mode: PolicyMode; postures: PostureSet }
+
+/** A tracked container: its spec plus the event fields it was built from. */
+interface Tracked { spec: ContainerSpec; ns: string | undefined; pod: string | undefined; labels: string | undefined; name: string | undefined; cid: string | undefined }
 
 const MATCHABLE_RESULTS = new Set(['Passed', 'Operation not permitted', 'Permission denied']);
 const CATEGORY: Record<string, RuleCategory | undefined> = {
@@ -57,11 +71,18 @@ export class PolicyEngine implements EventStage {
   private readonly byContainer = new Map<string, { ns: string | undefined; labels: string | undefined; name: string | undefined; ix: RuleIndex }>();
   private kernelTable: readonly CompiledRuleInfo[] = [];
   private readonly containers = new Map<string, ContainerSpec>();
-  private readonly seenNs = new Map<number, Set<number>>();
+  private readonly seenNs = new Map<number, Map<number, Tracked>>();
+  /** ContainerID of a tracked spec: pod-level settings (kubearmor-policy, postures) are looked up by it. */
+  private readonly containerIds = new WeakMap<ContainerSpec, string>();
+  private ann: AnnotationSources;
+  /** Resolved settings per container id (or namespace), valid while the annotation records are the same objects. */
+  private readonly settingsCache = new Map<string, { ns: string; nsAnn: unknown; podAnn: unknown; s: TargetSettings }>();
+  private hostCache?: { nodeAnn: unknown; s: TargetSettings };
   private readonly ruleMeta = new WeakMap<MatchRule, { severity: string | undefined; tags: string | undefined }>();
 
   constructor(opts: PolicyEngineOptions) {
     this.opts = opts;
+    this.ann = { namespaceAnnotations: opts.namespaceAnnotations, podAnnotations: opts.podAnnotations, nodeAnnotations: opts.nodeAnnotations };
     this.host = { hostName: opts.hostName, labels: opts.hostLabels };
     this.throttle = new AlertThrottle(opts.config.maxAlertPerSec, opts.config.throttleSec, opts.now ?? Date.now);
   }
@@ -70,8 +91,9 @@ export class PolicyEngine implements EventStage {
    *  returned ruleTable is what extras.kernelRuleId of later events refers to. */
   compile(containers: readonly ContainerSpec[]): CompileResult {
     const r = compile(this.opts.store.snapshot.policies, containers, this.host, {
-      postureFor: (ns) => this.postures(ns),
-      audited: (ns) => this.audited(ns),
+      postureFor: (ns, c) => this.postures(ns, c && this.containerIds.get(c)),
+      audited: (ns, c) => this.audited(ns, c && this.containerIds.get(c)),
+      disabled: (ns, c) => this.policyMode(ns, c && this.containerIds.get(c)) === 'disabled',
     });
     this.kernelTable = r.ruleTable;
     return r;
@@ -89,48 +111,87 @@ export class PolicyEngine implements EventStage {
     return [...this.containers.values()];
   }
 
+  /** Replaces the annotation lookups (the pod watcher, once Kubernetes is up). */
+  setAnnotationSources(a: AnnotationSources): void {
+    this.ann = { ...a };
+    this.settingsCache.clear();
+    this.hostCache = undefined;
+  }
+
+  /** Tracks the container of an event by (pidNs, mntNs). Its spec is rebuilt when the identity
+   *  the event carries changes (pod metadata arrived after the hold, a label update, a new pod
+   *  reusing the pair); an event without pod fields does not replace a spec that has them. */
   private track(ev: AgentEvent): void {
     const pidNs = ev.extras?.pidNs ?? 0;
     const mntNs = ev.extras?.mntNs ?? 0;
     if (pidNs === 0 && mntNs === 0) return;
+    const ka = ev.ka;
     let mnts = this.seenNs.get(pidNs);
-    if (mnts?.has(mntNs)) return;
-    if (this.containers.size >= 65536) return;
-    if (!mnts) { mnts = new Set(); this.seenNs.set(pidNs, mnts); }
-    mnts.add(mntNs);
-    const k = `${pidNs}:${mntNs}`;
+    const t = mnts?.get(mntNs);
+    if (t) {
+      if (t.ns === ka.NamespaceName && t.labels === ka.Labels && t.name === ka.ContainerName && t.cid === ka.ContainerID && t.pod === ka.PodName) return;
+      if (ka.PodName === undefined && t.pod !== undefined) return;
+    } else if (this.containers.size >= 65536) return;
+    if (!mnts) { mnts = new Map(); this.seenNs.set(pidNs, mnts); }
     const c: ContainerSpec = {
-      pidNs, mntNs, namespace: ev.ka.NamespaceName ?? '', labels: parseLabels(ev.ka.Labels), containerName: ev.ka.ContainerName ?? '',
+      pidNs, mntNs, namespace: ka.NamespaceName ?? '', labels: parseLabels(ka.Labels), containerName: ka.ContainerName ?? '',
     };
-    this.containers.set(k, c);
+    if (ka.ContainerID) this.containerIds.set(c, ka.ContainerID);
+    mnts.set(mntNs, { spec: c, ns: ka.NamespaceName, pod: ka.PodName, labels: ka.Labels, name: ka.ContainerName, cid: ka.ContainerID });
+    this.containers.set(`${pidNs}:${mntNs}`, c);
     try { this.opts.onContainer?.(c); } catch { /* the callback must not break matching */ }
   }
 
-  /** Default postures of a container namespace (undefined = the host). */
-  postures(ns: string | undefined): PostureSet {
+  /**
+   * kubearmor-policy mode and default postures (kubearmor-compat.md §4.8, §4.10, §4.11), resolved
+   * by src/k8s/annotations.ts. Host (ns undefined): node annotation kubearmor-policy, postures
+   * config.hostDefault*. Container: pod annotation > namespace annotation > config; untracked
+   * namespaces are disabled, kube-system audited. "enabled" becomes "audited" without a blocking
+   * enforcer or with enforcer=audit.
+   */
+  settings(ns: string | undefined, containerId?: string): TargetSettings {
     const c = this.opts.config;
-    if (ns === undefined) return { file: c.hostDefaultFilePosture, network: c.hostDefaultNetworkPosture, capabilities: c.hostDefaultCapabilitiesPosture };
-    const a = this.annotations(ns);
-    const pick = (k: string, d: Posture): Posture => (a?.[k] === 'audit' || a?.[k] === 'block' ? (a[k] as Posture) : d);
-    return {
-      file: pick('kubearmor-file-posture', c.defaultFilePosture),
-      network: pick('kubearmor-network-posture', c.defaultNetworkPosture),
-      capabilities: pick('kubearmor-capabilities-posture', c.defaultCapabilitiesPosture),
-    };
+    const forceAudited = !this.opts.enforcerCanBlock || c.enforcer === 'audit';
+    if (ns === undefined) {
+      const nodeAnn = this.lookupAnn(() => this.ann.nodeAnnotations?.());
+      if (this.hostCache && this.hostCache.nodeAnn === nodeAnn) return this.hostCache.s;
+      const s: TargetSettings = {
+        mode: effectiveHostPolicyMode(this.opts.hostName, nodeAnn, { forceAudited }).value,
+        postures: { file: c.hostDefaultFilePosture, network: c.hostDefaultNetworkPosture, capabilities: c.hostDefaultCapabilitiesPosture },
+      };
+      this.hostCache = { nodeAnn, s };
+      return s;
+    }
+    const nsAnn = this.lookupAnn(() => this.ann.namespaceAnnotations?.(ns));
+    const podAnn = containerId ? this.lookupAnn(() => this.ann.podAnnotations?.(containerId)) : undefined;
+    const key = containerId ?? `\u0000${ns}`;
+    const hit = this.settingsCache.get(key);
+    if (hit && hit.ns === ns && hit.nsAnn === nsAnn && hit.podAnn === podAnn) return hit.s;
+    const scope = { namespace: ns, podName: '', namespaceAnnotations: nsAnn, podAnnotations: podAnn };
+    const s: TargetSettings = { mode: effectivePolicyMode(c, scope, { forceAudited }).value, postures: effectivePostures(c, scope).value };
+    if (this.settingsCache.size > 4096) this.settingsCache.clear();
+    this.settingsCache.set(key, { ns, nsAnn, podAnn, s });
+    return s;
   }
 
-  /** Audited mode: no blocking enforcer, enforcer=audit, namespace kube-system, or the
-   *  namespace annotation kubearmor-policy: audited. */
-  audited(ns: string | undefined): boolean {
-    if (!this.opts.enforcerCanBlock || this.opts.config.enforcer === 'audit') return true;
-    if (ns === undefined) return false;
-    if (ns === 'kube-system') return true;
-    return this.annotations(ns)?.['kubearmor-policy'] === 'audited';
+  /** Default postures of a target (ns undefined = the host). */
+  postures(ns: string | undefined, containerId?: string): PostureSet {
+    return this.settings(ns, containerId).postures;
   }
 
-  private annotations(ns: string): Record<string, string> | undefined {
+  /** kubearmor-policy mode of a target (ns undefined = the host). */
+  policyMode(ns: string | undefined, containerId?: string): PolicyMode {
+    return this.settings(ns, containerId).mode;
+  }
+
+  /** Audited mode: Block renders as Audit (Block) and compiles as Audit. */
+  audited(ns: string | undefined, containerId?: string): boolean {
+    return this.settings(ns, containerId).mode !== 'enabled';
+  }
+
+  private lookupAnn(f: () => Record<string, string> | undefined): Record<string, string> | undefined {
     try {
-      return this.opts.namespaceAnnotations?.(ns);
+      return f();
     } catch {
       return undefined;
     }
@@ -192,7 +253,7 @@ export class PolicyEngine implements EventStage {
     const host = t === 'HostLog' || !ev.ka.ContainerID;
     if (!host) this.track(ev);
     const ns = host ? undefined : ev.ka.NamespaceName ?? '';
-    if (ns !== undefined && this.annotations(ns)?.['kubearmor-policy'] === 'disabled') { out.push(ev); return; }
+    if (this.policyMode(ns, host ? undefined : ev.ka.ContainerID) === 'disabled') { out.push(ev); return; }
     const cat = CATEGORY[ev.ka.Operation];
     if (!cat) { out.push(ev); return; }
     const ix = this.index(ev, host);
@@ -272,7 +333,8 @@ export class PolicyEngine implements EventStage {
   private render(ev: AgentEvent, v: Verdict, cat: RuleCategory, host: boolean, ns: string | undefined): AgentEvent | undefined {
     const passed = ev.ka.Result === 'Passed';
     if (v.kind === 'none') return undefined;
-    const audited = this.audited(ns);
+    const cid = host ? undefined : ev.ka.ContainerID;
+    const audited = this.audited(ns, cid);
     if (v.kind === 'rule') {
       const r = v.rule;
       if (r.action === 'Allow') return undefined;
@@ -280,7 +342,7 @@ export class PolicyEngine implements EventStage {
       const by = audited ? undefined : this.blockedBy(ev);
       return by ? this.alertFromRule(ev, r, 'Block', by, host) : this.alertFromRule(ev, r, 'Audit (Block)', 'eBPF Monitor', host);
     }
-    const ps = this.postures(ns);
+    const ps = this.postures(ns, cid);
     const posture = cat === 'network' ? ps.network : cat === 'capabilities' ? ps.capabilities : ps.file;
     if (posture === 'audit') return passed ? this.defaultPosture(ev, 'Audit', 'eBPF Monitor', host) : undefined;
     const by = audited ? undefined : this.blockedBy(ev);

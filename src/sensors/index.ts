@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import { BootClock } from '../events/clock';
 import { Op, RecordFlag, type KernelRecord } from '../events/record';
 import type { AgentEvent, EventExtras, EventType, KubeArmorEvent } from '../events/types';
+import { renderLabels } from '../k8s/pod-meta';
 import type { PodMetadataSource } from '../k8s/types';
 import type { AgentMetrics } from '../metrics/metrics';
 import { resultText } from '../format/errno';
@@ -102,6 +103,15 @@ function loadClock(): (bootNs: bigint) => bigint {
   } catch {
     return monotonicBootToWall(); // addon not built (unit tests, offline tools)
   }
+}
+
+/** KubeArmor `Labels` of a pod's label record (renderLabels), rendered once per record: the pod
+ *  watcher shares one record among a pod's containers and replaces it when the pod changes. */
+const labelsText = new WeakMap<Record<string, string>, string>();
+function renderedLabels(labels: Record<string, string>): string {
+  let t = labelsText.get(labels);
+  if (t === undefined) { t = renderLabels(labels); labelsText.set(labels, t); }
+  return t;
 }
 
 class UserNames {
@@ -288,6 +298,7 @@ export class Enricher {
         if (this.held.length >= this.podHoldMax) {
           this.stats.podMetaUnresolved++;
           this.stats.podHoldOverflow++;
+          o.metrics.podMetadataUnresolved('hold_full');
         } else {
           this.held.push({ ev, containerId: att.containerId, sinceMs: this.now() });
           return;
@@ -307,7 +318,7 @@ export class Enricher {
     if (!meta) return false;
     if (meta.namespace) ka.NamespaceName = meta.namespace;
     if (meta.podName) ka.PodName = meta.podName;
-    const labels = Object.entries(meta.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+    const labels = renderedLabels(meta.labels ?? {});
     if (labels) ka.Labels = labels;
     if (meta.owner && (meta.owner.Ref || meta.owner.Name || meta.owner.Namespace)) ka.Owner = { ...meta.owner };
     if (meta.containerName) ka.ContainerName = meta.containerName;
@@ -322,6 +333,7 @@ export class Enricher {
       if (this.applyPod(h.ev.ka, h.containerId)) out.push(h.ev);
       else if (now - h.sinceMs >= this.podHoldMs) {
         this.stats.podMetaUnresolved++;
+        this.opts.metrics.podMetadataUnresolved('timeout');
         out.push(h.ev);
       } else keep.push(h);
     }

@@ -60,6 +60,18 @@ describe('k8s annotations: postures', () => {
   });
 });
 
+describe('k8s annotations: invalid pod posture', () => {
+  it('an invalid pod value is reported and ignored: the namespace value stays', () => {
+    const r = effectivePostures(cfg, {
+      namespace: 'shop', podName: 'web', namespaceAnnotations: { 'kubearmor-file-posture': 'BLOCK' }, podAnnotations: { 'kubearmor-file-posture': 'deny' },
+    });
+    assert.deepEqual(r, {
+      value: { file: 'block', network: 'block', capabilities: 'audit' },
+      problems: [{ object: 'pod/shop/web', annotation: 'kubearmor-file-posture', value: 'deny', reason: 'expected audit or block; ignored (block stays)' }],
+    });
+  });
+});
+
 describe('k8s annotations: kubearmor-policy mode', () => {
   it('defaults to enabled; pod overrides namespace', () => {
     assert.equal(effectivePolicyMode(cfg, { namespace: 'shop', podName: 'web' }).value, 'enabled');

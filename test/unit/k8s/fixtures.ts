@@ -38,3 +38,14 @@ export function pod(p: PodSpec): Record<string, unknown> {
     },
   };
 }
+
+/** Polls `probe` every 10 ms until it returns a value (not undefined/false); fails after 5 s naming `what`. */
+export async function waitFor<T>(what: string, probe: () => T | undefined | false): Promise<T> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

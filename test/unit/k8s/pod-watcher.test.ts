@@ -1,23 +1,13 @@
 // PodWatcher against test/fakes/fake-kube-apiserver.ts, a FAKE Kubernetes API server (no cluster here).
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { FakeKubeApiServer } from '../../fakes/fake-kube-apiserver';
-import { PodWatcher, type PodChange, type VisibilityTarget } from '../../../src/k8s/pod-watcher';
+import { PodWatcher, type PodChange, type SettingsChange, type VisibilityClear, type VisibilityTarget } from '../../../src/k8s/pod-watcher';
 import type { Problem } from '../../../src/k8s/annotations';
 import { defaultConfig } from '../../../src/config';
-import { hex64, pod } from './fixtures';
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false): Promise<T> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { hex64, pod, waitFor } from './fixtures';
 
 const D = (s: string) => `sha256:${hex64(s)}`;
 const ids = { web: hex64('web'), db: hex64('db'), legacy: hex64('legacy'), report: hex64('report'), far: hex64('far') };
@@ -52,18 +42,28 @@ describe('k8s PodWatcher (against the FAKE kube-apiserver)', function () {
   let w: PodWatcher;
   const changes: PodChange[] = [];
   const vis: VisibilityTarget[] = [];
+  const cleared: VisibilityClear[] = [];
+  const settingsChanges: SettingsChange[] = [];
+  const watchErrors: string[] = [];
   const problems: Problem[] = [];
   const policies: { source: string; names: string[] }[] = [];
   const logs: string[] = [];
   const lastObjects = new Map<string, unknown[]>();
-  // A proc tree in which pid 4242 belongs to the web container (cgroup path as containerd's systemd
-  // driver writes it); its ns/pid and ns/mnt are regular files here, so their inodes stand in for nsfs inodes.
+  // A proc tree with the files the namespace scan reads: <pid>/cgroup and the <pid>/ns/{pid,mnt}
+  // links, "pid:[<inode>]" as the kernel renders them (their targets need not exist: only readlink).
   const procRoot = mkdtempSync(path.join(tmpdir(), 'otelarmor-proc-'));
-  mkdirSync(path.join(procRoot, '4242', 'ns'), { recursive: true });
-  writeFileSync(path.join(procRoot, '4242', 'cgroup'), `0::/kubepods.slice/kubepods-pod1b2c3d4e_5f60.slice/cri-containerd-${ids.web}.scope\n`);
-  writeFileSync(path.join(procRoot, '4242', 'ns', 'pid'), '');
-  writeFileSync(path.join(procRoot, '4242', 'ns', 'mnt'), '');
-  const webNs = { pidNs: statSync(path.join(procRoot, '4242', 'ns', 'pid')).ino, mntNs: statSync(path.join(procRoot, '4242', 'ns', 'mnt')).ino };
+  /** Adds a process of a container to the proc tree; returns its {pidNs, mntNs}. */
+  const addContainerProc = (pid: number, cgroup: string) => {
+    const ns = { pidNs: 4026533000 + pid * 2, mntNs: 4026533001 + pid * 2 };
+    mkdirSync(path.join(procRoot, String(pid), 'ns'), { recursive: true });
+    writeFileSync(path.join(procRoot, String(pid), 'cgroup'), cgroup);
+    symlinkSync(`pid:[${ns.pidNs}]`, path.join(procRoot, String(pid), 'ns', 'pid'));
+    symlinkSync(`mnt:[${ns.mntNs}]`, path.join(procRoot, String(pid), 'ns', 'mnt'));
+    return ns;
+  };
+  // pid 4242 belongs to the web container (cgroup path as containerd's systemd driver writes it).
+  const webNs = addContainerProc(4242, `0::/kubepods.slice/kubepods-pod1b2c3d4e_5f60.slice/cri-containerd-${ids.web}.scope\n`);
+  let reportNs = { pidNs: 0, mntNs: 0 };
 
   before(async () => {
     fake = await FakeKubeApiServer.start();
@@ -73,9 +73,14 @@ describe('k8s PodWatcher (against the FAKE kube-apiserver)', function () {
     fake.upsert('nodes', { metadata: { name: 'node-2' } });
     for (const p of [webPod, dbPod, legacyPod, reportPod, farPod]) fake.upsert('pods', p);
     fake.upsert('kubearmorpolicies', blockShadow);
-    w = new PodWatcher({ nodeName: 'node-1', config: defaultConfig(), server: fake.url, retryMs: 50, procRoot, log: (l, m) => logs.push(`${l}: ${m}`) });
+    w = new PodWatcher({
+      nodeName: 'node-1', config: defaultConfig(), server: fake.url, retryMs: 50, procRoot, nsRetryMs: 20, log: (l, m) => logs.push(`${l}: ${m}`),
+      metrics: { k8sWatchError: (r) => watchErrors.push(r) },
+    });
     w.onChange((c) => changes.push(c));
     w.onVisibilityChange((t) => vis.push(t));
+    w.onVisibilityClear((t) => cleared.push(t));
+    w.onSettingsChange((c) => settingsChanges.push(c));
     w.onProblem((p) => problems.push(p));
     w.onPolicies((source, objects) => {
       policies.push({ source, names: objects.map((o) => (o as { metadata: { name: string } }).metadata.name) });
@@ -124,11 +129,12 @@ describe('k8s PodWatcher (against the FAKE kube-apiserver)', function () {
     assert.equal(w.namespaceAnnotations('nope'), undefined);
   });
 
-  it('announced the initial visibility of every container and of the host', () => {
+  it('announced the initial visibility of the host and of every container with a process in /proc', () => {
     const last = (id: string) => vis.filter((t) => t.containerId === id).at(-1);
     assert.deepEqual(last(ids.web), { ...webNs, containerId: ids.web, categories: ['process', 'file'] });
-    assert.deepEqual(last(ids.legacy), { containerId: ids.legacy, categories: ['process'] });
-    assert.deepEqual(last(ids.report), { containerId: ids.report, categories: ['process', 'file', 'network', 'capabilities'] });
+    // No process of these containers in procRoot yet: nothing to key the kernel entry by.
+    assert.equal(last(ids.legacy), undefined);
+    assert.equal(last(ids.report), undefined);
     assert.deepEqual(last(''), { pidNs: 0, mntNs: 0, containerId: '', categories: ['process'] });
     assert.deepEqual(w.settings(ids.db), { visibility: ['process', 'file'], postures: { file: 'audit', network: 'audit', capabilities: 'audit' }, policyMode: 'enabled' });
   });
@@ -163,11 +169,18 @@ describe('k8s PodWatcher (against the FAKE kube-apiserver)', function () {
     assert.equal(w.lookup(ids.legacy), undefined);
   });
 
+  it('a container whose process appears in /proc later is announced by the rescan', async () => {
+    const before = vis.length;
+    reportNs = addContainerProc(5151, `0::/machine.slice/libpod-${ids.report}.scope/container\n`);
+    await waitFor('rescan', () => vis.length > before);
+    assert.deepEqual(vis.slice(before), [{ ...reportNs, containerId: ids.report, categories: ['process', 'file', 'network', 'capabilities'] }]);
+  });
+
   it('a namespace annotation change re-announces the visibility of its containers', async () => {
     const before = vis.length;
     fake.upsert('namespaces', { metadata: { name: 'ops', annotations: { 'kubearmor-visibility': 'network' } } });
     await waitFor('visibility', () => vis.length > before && vis.slice(before));
-    assert.deepEqual(vis.slice(before), [{ containerId: ids.report, categories: ['network'] }]);
+    assert.deepEqual(vis.slice(before), [{ ...reportNs, containerId: ids.report, categories: ['network'] }]);
     assert.deepEqual(w.namespaceAnnotations('ops'), { 'kubearmor-visibility': 'network' });
   });
 
@@ -254,6 +267,39 @@ describe('k8s PodWatcher (against the FAKE kube-apiserver)', function () {
     assert.equal(ev.body.message, 'file.matchPaths[0]: duplicate rule');
   });
 
+  it('kubearmor-policy / posture annotation changes signal the containers (and the host) whose settings changed', async () => {
+    const before = settingsChanges.length;
+    fake.upsert('namespaces', { metadata: { name: 'ops', annotations: { 'kubearmor-visibility': 'network', 'kubearmor-policy': 'Audited' } } });
+    await waitFor('ns settings', () => settingsChanges.length > before);
+    assert.deepEqual(settingsChanges.slice(before), [{ host: false, containerIds: [ids.report] }]);
+    assert.equal(w.settings(ids.report)?.policyMode, 'audited');
+    // Visibility did not change: no re-announcement for it.
+    assert.deepEqual(vis.filter((t) => t.containerId === ids.report).length, 2);
+    const p = structuredClone(reportPod) as { metadata: { annotations: Record<string, string> } };
+    p.metadata.annotations['kubearmor-capabilities-posture'] = 'block';
+    const b2 = settingsChanges.length;
+    fake.upsert('pods', p);
+    await waitFor('pod settings', () => settingsChanges.length > b2);
+    assert.deepEqual(settingsChanges.slice(b2), [{ host: false, containerIds: [ids.report] }]);
+    assert.deepEqual(w.settings(ids.report)?.postures, { file: 'audit', network: 'audit', capabilities: 'block' });
+    const b3 = settingsChanges.length;
+    fake.upsert('nodes', { metadata: { name: 'node-1', annotations: { 'kubearmor-visibility': 'process,file,network', 'kubearmor-policy': 'disabled' } } });
+    await waitFor('node settings', () => settingsChanges.length > b3);
+    assert.deepEqual(settingsChanges.slice(b3), [{ host: true, containerIds: [] }]);
+    assert.deepEqual(w.hostSettings(), { visibility: ['process', 'file', 'network'], policyMode: 'disabled' });
+  });
+
+  it('a deleted pod clears the kernel visibility entry of its announced containers', async () => {
+    const id = hex64('gone');
+    const goneNs = addContainerProc(6161, `0::/kubepods/besteffort/pod0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b/${id}\n`);
+    fake.upsert('pods', pod({ name: 'gone', namespace: 'shop', containers: [{ name: 'c', id: `containerd://${id}`, image: 'busybox:1.36', imageID: `docker.io/library/busybox@${D('bb')}` }] }));
+    await waitFor('announced', () => vis.find((t) => t.containerId === id));
+    assert.deepEqual(cleared, []);
+    fake.remove('pods', 'gone', 'shop');
+    await waitFor('cleared', () => cleared.length > 0);
+    assert.deepEqual(cleared, [{ ...goneNs, containerId: id }]);
+  });
+
   it('resumes after the server ends its watches (no event lost)', async () => {
     fake.dropWatches();
     const id = hex64('after-drop');
@@ -270,11 +316,16 @@ describe('k8s PodWatcher list failures (against the FAKE kube-apiserver)', () =>
     fake.upsert('pods', pod({ name: 'r', namespace: 'x', containers: [{ name: 'c', id: `containerd://${id}`, image: 'busybox:1.36', imageID: '' }] }));
     fake.failLists.add('pods');
     const logs: string[] = [];
-    const w = new PodWatcher({ nodeName: 'node-1', config: defaultConfig(), server: fake.url, retryMs: 20, policies: false, log: (l, m) => logs.push(`${l}: ${m}`) });
+    const watchErrors: string[] = [];
+    const w = new PodWatcher({
+      nodeName: 'node-1', config: defaultConfig(), server: fake.url, retryMs: 20, policies: false, log: (l, m) => logs.push(`${l}: ${m}`),
+      metrics: { k8sWatchError: (r) => watchErrors.push(r) },
+    });
     try {
       await w.start();
       assert.equal(w.lookup(id), undefined);
       await waitFor('retry log', () => logs.find((l) => l.startsWith('warn: /api/v1/pods: list/watch failed')));
+      assert.equal(watchErrors[0], '/api/v1/pods');
       fake.failLists.delete('pods');
       await waitFor('pod after retry', () => w.lookup(id));
       assert.equal(w.lookup(id)?.image, 'busybox:1.36');
