@@ -1,12 +1,13 @@
 // The Helm chart checked with the real tools: helm lint, helm template, and kubectl-validate (built-in
 // 1.30 schemas + the chart's KubeArmor CRDs + a minimal ServiceMonitor CRD), offline (KUBECONFIG=/dev/null).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as YAML from 'yaml';
 import { ROOT, tool } from '../helpers/env';
+import { freePort } from '../helpers/procs';
 import { defaultConfig } from '../../src/config';
 import { loadConfigFile } from '../../src/config-load';
 
@@ -19,11 +20,16 @@ const ENV = { ...process.env, KUBECONFIG: '/dev/null', HELM_CACHE_HOME: path.joi
 const DOCUMENTED_CAPS = ['BPF', 'PERFMON', 'SYS_RESOURCE', 'SYS_PTRACE', 'DAC_READ_SEARCH', 'NET_ADMIN', 'KILL', 'SYS_ADMIN'];
 
 const ALL_ON = {
-  collector: { sidecar: { enabled: true, upstream: { endpoint: 'gateway.observability:4317', insecure: true } } },
+  collector: { sidecar: { enabled: true, upstream: { endpoint: 'gateway.observability:4317', caSecret: { name: 'gateway-ca' } } } },
   serviceMonitor: { enabled: true, labels: { release: 'prom' } },
   grpc: { tls: { enabled: true, secretName: 'otelarmor-grpc-tls', clientCaKey: 'ca.crt' } },
   crds: { install: true, keep: true },
   config: { visibility: ['process', 'network'], defaultFilePosture: 'block', policies: ['/etc/otelarmor/policies'] },
+};
+
+/** The agent exporting straight to an external endpoint over mutual TLS (the other OTLP variant). */
+const OTLP_TLS = {
+  otlp: { endpoint: 'https://otel.example:4317', caSecret: { name: 'otel-ca' }, clientCertSecret: { name: 'otelarmor-otlp-client' } },
 };
 
 interface K8sObj { apiVersion: string; kind: string; metadata: { name: string; annotations?: Record<string, string> }; [k: string]: unknown }
@@ -63,7 +69,7 @@ describe('e2e: Helm chart (helm lint, helm template, kubectl-validate)', functio
     assert.equal(b.status, 0, b.stdout + b.stderr);
   });
 
-  for (const [label, v] of [['default values', undefined], ['every optional feature on', ALL_ON]] as const) {
+  for (const [label, v] of [['default values', undefined], ['every optional feature on', ALL_ON], ['external OTLP endpoint with CA and client certificate', OTLP_TLS]] as const) {
     it(`helm template (${label}) passes kubectl-validate against the 1.30 schemas and the local CRDs`, () => {
       const r = templateValidated(v ? ['-f', values(v)] : []);
       assert.equal(r.status, 0, `kubectl-validate failed:\n${r.stdout}\n${r.stderr}`);
@@ -167,8 +173,19 @@ describe('e2e: Helm chart (helm lint, helm template, kubectl-validate)', functio
     const tpl = podSpec(objs);
     const side = tpl.spec.containers.find((c) => c.name === 'otel-collector')!;
     assert.equal(side.image, 'otel/opentelemetry-collector-contrib:0.159.0');
-    assert.deepEqual(side.env, [{ name: 'OTELARMOR_UPSTREAM_ENDPOINT', value: 'gateway.observability:4317' }, { name: 'OTELARMOR_UPSTREAM_INSECURE', value: 'true' }]);
+    assert.deepEqual(side.env, [
+      { name: 'OTELARMOR_UPSTREAM_ENDPOINT', value: 'gateway.observability:4317' }, { name: 'OTELARMOR_UPSTREAM_INSECURE', value: 'false' },
+      { name: 'OTELARMOR_UPSTREAM_CA_FILE', value: '/etc/otelcol/upstream-ca/ca.crt' }, { name: 'OTELARMOR_HEALTH_ENDPOINT', value: ':13133' },
+    ]);
+    assert.deepEqual(side.ports, [{ name: 'otelcol-health', containerPort: 13133, protocol: 'TCP' }]);
+    assert.deepEqual(side.livenessProbe, { httpGet: { path: '/', port: 'otelcol-health' }, initialDelaySeconds: 5, periodSeconds: 20, failureThreshold: 5 });
+    assert.deepEqual(side.readinessProbe, { httpGet: { path: '/', port: 'otelcol-health' }, periodSeconds: 10, failureThreshold: 3 });
+    assert.deepEqual(side.volumeMounts, [
+      { name: 'collector-config', mountPath: '/etc/otelcol', readOnly: true }, { name: 'upstream-ca', mountPath: '/etc/otelcol/upstream-ca', readOnly: true },
+    ]);
+    assert.deepEqual(tpl.spec.volumes.find((x) => x.name === 'upstream-ca'), { name: 'upstream-ca', secret: { secretName: 'gateway-ca' } });
     assert.equal(side.securityContext.runAsNonRoot, true);
+    assert.equal(side.securityContext.readOnlyRootFilesystem, true);
     assert.deepEqual(side.securityContext.capabilities, { drop: ['ALL'] });
     const sm = find(objs, 'ServiceMonitor') as unknown as { spec: { endpoints: unknown[]; selector: { matchLabels: Record<string, string> } } };
     assert.deepEqual(sm.spec.endpoints, [{ port: 'metrics', path: '/metrics', interval: '30s' }]);
@@ -184,12 +201,57 @@ describe('e2e: Helm chart (helm lint, helm template, kubectl-validate)', functio
     assert.deepEqual(agent.securityContext.seccompProfile, { type: 'RuntimeDefault' });
   });
 
-  it('an external OTLP endpoint with a CA secret sets otlpEndpoint and OTEL_EXPORTER_OTLP_CERTIFICATE', () => {
-    const objs = docs(template(['--set', 'otlp.endpoint=https://otel.example:4317', '--set', 'otlp.caSecret.name=otel-ca']).stdout);
+  it('the sidecar collector starts with the chart\'s environment: health_check answers on :13133, the upstream CA is loaded', async function () {
+    const otelcol = tool(this, 'otelcol-otelarmor');
+    const objs = docs(template(['-f', values(ALL_ON)]).stdout);
+    const side = podSpec(objs).spec.containers.find((c) => c.name === 'otel-collector')!;
+    const col = find(objs, 'ConfigMap', 'oa-otelarmor-collector') as unknown as { data: { 'collector.yaml': string } };
+    // The chart's paths below /etc/otelcol, re-rooted in a temp dir; the health port moved off 13133.
+    const dir = mkdtempSync(path.join(tmp, 'otelcol-'));
+    writeFileSync(path.join(dir, 'collector.yaml'), col.data['collector.yaml']);
+    const ca = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'ca.key'), '-out', path.join(dir, 'ca.crt'), '-days', '1', '-subj', '/CN=otelarmor-test-ca']);
+    assert.equal(ca.status, 0, String(ca.stderr));
+    const port = await freePort();
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '' };
+    for (const e of side.env ?? []) env[e.name] = (e.value ?? '').replace('/etc/otelcol/upstream-ca', dir).replace(':13133', `:${port}`);
+    assert.deepEqual(Object.keys(env).sort(), ['OTELARMOR_HEALTH_ENDPOINT', 'OTELARMOR_UPSTREAM_CA_FILE', 'OTELARMOR_UPSTREAM_ENDPOINT', 'OTELARMOR_UPSTREAM_INSECURE', 'PATH']);
+    const p = spawn(otelcol, [`--config=${path.join(dir, 'collector.yaml')}`], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    p.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    try {
+      let status = 0;
+      for (let i = 0; i < 100 && status !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = await fetch(`http://127.0.0.1:${port}${(side.readinessProbe as { httpGet: { path: string } }).httpGet.path}`).then((r) => r.status, () => 0);
+      }
+      assert.equal(status, 200, stderr);
+    } finally {
+      p.kill('SIGTERM');
+    }
+    // A CA path that does not exist stops the collector at start, naming the file.
+    env.OTELARMOR_UPSTREAM_CA_FILE = path.join(dir, 'missing.crt');
+    const bad = spawnSync(otelcol, [`--config=${path.join(dir, 'collector.yaml')}`], { env, encoding: 'utf8', timeout: 30_000 });
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /failed to load CA CertPool File: failed to load cert .*missing\.crt/);
+  });
+
+  it('an external OTLP endpoint with a CA and a client certificate: otlpEndpoint, OTEL_EXPORTER_OTLP_{CERTIFICATE,CLIENT_CERTIFICATE,CLIENT_KEY}', () => {
+    const objs = docs(template(['-f', values(OTLP_TLS)]).stdout);
     const cfg = YAML.parse((find(objs, 'ConfigMap', 'oa-otelarmor') as unknown as { data: { 'config.yaml': string } }).data['config.yaml']) as Record<string, unknown>;
     assert.equal(cfg.otlpEndpoint, 'https://otel.example:4317');
-    const agent = podSpec(objs).spec.containers[0]!;
-    assert.deepEqual(agent.env?.[1], { name: 'OTEL_EXPORTER_OTLP_CERTIFICATE', value: '/etc/otelarmor/otlp-ca/ca.crt' });
+    const tpl = podSpec(objs);
+    const agent = tpl.spec.containers[0]!;
+    assert.deepEqual(agent.env?.slice(1), [
+      { name: 'OTEL_EXPORTER_OTLP_CERTIFICATE', value: '/etc/otelarmor/otlp-ca/ca.crt' },
+      { name: 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE', value: '/etc/otelarmor/otlp-client/tls.crt' },
+      { name: 'OTEL_EXPORTER_OTLP_CLIENT_KEY', value: '/etc/otelarmor/otlp-client/tls.key' },
+    ]);
+    assert.deepEqual((agent.volumeMounts ?? []).filter((m) => m.mountPath.startsWith('/etc/otelarmor/otlp')), [
+      { name: 'otlp-ca', mountPath: '/etc/otelarmor/otlp-ca', readOnly: true }, { name: 'otlp-client', mountPath: '/etc/otelarmor/otlp-client', readOnly: true },
+    ]);
+    assert.deepEqual(tpl.spec.volumes.filter((x) => x.name.startsWith('otlp-')), [
+      { name: 'otlp-ca', secret: { secretName: 'otel-ca' } }, { name: 'otlp-client', secret: { secretName: 'otelarmor-otlp-client' } },
+    ]);
   });
 
   const failures: [string, string[], RegExp][] = [
@@ -200,6 +262,9 @@ describe('e2e: Helm chart (helm lint, helm template, kubectl-validate)', functio
     ['a chart-derived config key', ['--set', 'config.grpcAddress=127.0.0.1:1'], /config\.grpcAddress: set by the chart/],
     ['ServiceMonitor without the metrics Service', ['--set', 'serviceMonitor.enabled=true', '--set', 'metrics.service.enabled=false'], /serviceMonitor\.enabled requires metrics\.service\.enabled/],
     ['an OTLP CA without an endpoint', ['--set', 'otlp.caSecret.name=ca'], /otlp\.caSecret\.name is set but otlp\.endpoint is empty/],
+    ['an OTLP client certificate without an https:// endpoint', ['--set', 'otlp.endpoint=http://x:4317', '--set', 'otlp.clientCertSecret.name=c'], /otlp\.clientCertSecret\.name requires an https:\/\/ otlp\.endpoint/],
+    ['an upstream CA without the sidecar', ['--set', 'collector.sidecar.upstream.caSecret.name=ca'], /collector\.sidecar\.upstream\.caSecret\.name is set but collector\.sidecar\.enabled is false/],
+    ['an upstream CA with a plaintext upstream', ['--set', 'collector.sidecar.enabled=true', '--set', 'collector.sidecar.upstream.endpoint=gw:4317', '--set', 'collector.sidecar.upstream.insecure=true', '--set', 'collector.sidecar.upstream.caSecret.name=ca'], /contradict each other/],
   ];
   for (const [what, args, msg] of failures) {
     it(`helm template fails on ${what}`, () => {

@@ -63,6 +63,15 @@ nodeName k8s kubeconfig grpcAddress healthGrpcAddress metricsAddress otlpEndpoin
 {{- if and .Values.otlp.caSecret.name (not .Values.otlp.endpoint) -}}
 {{- fail "otlp.caSecret.name is set but otlp.endpoint is empty: the CA only verifies an external OTLP endpoint" -}}
 {{- end -}}
+{{- if and .Values.otlp.clientCertSecret.name (not (hasPrefix "https://" .Values.otlp.endpoint)) -}}
+{{- fail "otlp.clientCertSecret.name requires an https:// otlp.endpoint: the client certificate authenticates the agent to an external OTLP endpoint over TLS" -}}
+{{- end -}}
+{{- if and .Values.collector.sidecar.upstream.caSecret.name (not .Values.collector.sidecar.enabled) -}}
+{{- fail "collector.sidecar.upstream.caSecret.name is set but collector.sidecar.enabled is false" -}}
+{{- end -}}
+{{- if and .Values.collector.sidecar.upstream.caSecret.name .Values.collector.sidecar.upstream.insecure -}}
+{{- fail "collector.sidecar.upstream.caSecret.name and collector.sidecar.upstream.insecure=true contradict each other (insecure is plaintext)" -}}
+{{- end -}}
 {{- if and .Values.grpc.tls.enabled (not .Values.grpc.tls.secretName) -}}
 {{- fail "grpc.tls.enabled requires grpc.tls.secretName (a Secret with the server certificate and key)" -}}
 {{- end -}}
