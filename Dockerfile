@@ -37,9 +37,10 @@ COPY --from=opa /opa /usr/local/bin/opa
 #   --build-arg VMLINUX_BTF=/src/vmlinux.btf (and COPY it in).
 ARG VMLINUX_BTF=/sys/kernel/btf/vmlinux
 # test/ and bench/ are not in the context (.dockerignore): tsconfig's globs for them match nothing.
+# build:ts = tsc + the .proto files copied into dist/src/grpc (the runtime stage has no src/).
 RUN make -C bpf VMLINUX_BTF=${VMLINUX_BTF} \
  && make -C native \
- && npx tsc -p tsconfig.json
+ && npm run build:ts
 RUN OTELARMOR_OPA=/usr/local/bin/opa bash scripts/build-rego.sh \
  && npm prune --omit=dev --no-audit --no-fund
 

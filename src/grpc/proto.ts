@@ -1,6 +1,7 @@
 // Loads src/grpc/kubearmor.proto (package feeder) and src/grpc/health.proto (grpc.health.v1)
-// with @grpc/proto-loader. The .proto files are read from the source tree: dist/src/grpc/ has no
-// copy, so both locations are tried.
+// with @grpc/proto-loader. `npm run build:ts` copies them next to this module (dist/src/grpc/), so
+// dist/ is self-contained (the image ships dist/ without src/); the source tree is the fallback for
+// a bare `tsc` build.
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';

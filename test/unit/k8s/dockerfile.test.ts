@@ -2,7 +2,9 @@
 // the build context names a file that exists and that .dockerignore does not exclude, base images are
 // pinned, the build stage has the toolchain and the runtime stage the shared libraries the addon links.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ROOT } from '../../helpers/env';
 
@@ -45,6 +47,40 @@ describe('Dockerfile (static checks)', () => {
     assert.match(runPart, /COPY --from=build \/src\/native\/build\/otelarmor\.node native\/build\/otelarmor\.node/);
     assert.match(runPart, /COPY --from=build \/src\/bpf\/\.output\/ bpf\/\.output\//);
     assert.match(buildPart, /npm prune --omit=dev/);
+  });
+
+  it('builds the TypeScript with npm run build:ts, which copies src/grpc/*.proto into dist/src/grpc', () => {
+    const buildPart = dockerfile.slice(dockerfile.indexOf('AS build'), dockerfile.indexOf('AS runtime'));
+    assert.match(buildPart, /&& npm run build:ts\n/);
+    assert.doesNotMatch(buildPart, /npx tsc/);
+    const scripts = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    assert.equal(scripts['build:ts'], 'tsc -p tsconfig.json && cp src/grpc/*.proto dist/src/grpc/');
+    assert.match(scripts.build!, /&& npm run build:ts &&/);
+  });
+
+  it('dist/ alone (as the runtime stage copies it, without src/) loads the gRPC protos', () => {
+    const protos = readdirSync(path.join(ROOT, 'src', 'grpc')).filter((f) => f.endsWith('.proto')).sort();
+    assert.deepEqual(protos, ['health.proto', 'kubearmor.proto']);
+    for (const f of protos) {
+      const built = path.join(ROOT, 'dist', 'src', 'grpc', f);
+      assert.ok(existsSync(built), `${built} missing: dist/ was built without \`npm run build:ts\` (a bare tsc does not copy the .proto files)`);
+      assert.equal(readFileSync(built, 'utf8'), readFileSync(path.join(ROOT, 'src', 'grpc', f), 'utf8'), `${built} is stale`);
+    }
+    // /opt/otelarmor of the image: dist/ and node_modules/, no src/.
+    const img = mkdtempSync(path.join(tmpdir(), 'otelarmor-image-'));
+    try {
+      cpSync(path.join(ROOT, 'dist', 'src', 'grpc'), path.join(img, 'dist', 'src', 'grpc'), { recursive: true });
+      symlinkSync(path.join(ROOT, 'node_modules'), path.join(img, 'node_modules'));
+      const probe = "const p = require(process.argv[1]); const d = p.loadProtos(); console.log(JSON.stringify([p.protoPath('kubearmor.proto'), p.protoPath('health.proto'), Object.keys(d.LogService).sort(), Object.keys(d.HealthService).sort()]))";
+      const r = spawnSync(process.execPath, ['-e', probe, path.join(img, 'dist', 'src', 'grpc', 'proto.js')], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout), [
+        path.join(img, 'dist', 'src', 'grpc', 'kubearmor.proto'), path.join(img, 'dist', 'src', 'grpc', 'health.proto'),
+        ['HealthCheck', 'WatchAlerts', 'WatchLogs', 'WatchMessages'], ['Check', 'Watch'],
+      ]);
+    } finally {
+      rmSync(img, { recursive: true, force: true });
+    }
   });
 
   it('starts the CLI that tsc emits, with the chart\'s config path', () => {
