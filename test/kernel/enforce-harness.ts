@@ -43,7 +43,7 @@ export class EnforceHarness {
     requireFile(ctx, 'bpf/.output/sensors.bpf.o');
     requireFile(ctx, 'bpf/.output/netblock.bpf.o');
     requireFile(ctx, 'native/build/otelarmor.node');
-    for (const p of ['enforce-net', 'enforce-read', 'enforce-marker', 'enforce-nsexec']) requireFile(ctx, prog(p));
+    for (const p of ['enforce-net', 'enforce-read', 'enforce-marker', 'enforce-nsexec', 'fileops']) requireFile(ctx, prog(p));
     const sensors = KernelSensors.open({ ringbufBytes: 4 * 1024 * 1024 });
     const failed = sensors.attachAll().filter((r) => !r.attached);
     if (failed.length > 0) {

@@ -4,7 +4,7 @@
 // posture kills what is not listed. Rules are hand-built KernelRuleSets scoped to test paths or
 // to a private (pid ns, mnt ns) pair.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { findCgroup2Root } from '../../src/enforcer';
@@ -149,6 +149,82 @@ describe('kernel enforcement: kill-on-attempt', function () {
     // Only the audited open is reported: the loader's opens (libc, ...) are invisible.
     const files = h.of(r.pid, Op.File) as FileRecord[];
     assert.deepEqual(files.map((f) => [f.path, f.ret, f.recordFlags, f.ruleId]), [[secret, 3, RecordFlag.Matched | RecordFlag.RuleOnly, 45]]);
+  });
+
+  it('execname Block: any binary with that basename is killed at exec, other names run', async () => {
+    const copy = path.join(dir, 'bin', 'enforce-marker');
+    mkdirSync(path.dirname(copy), { recursive: true });
+    copyFileSync(prog('enforce-marker'), copy);
+    chmodSync(copy, 0o755);
+    const other = path.join(dir, 'bin', 'marker-other');
+    copyFileSync(prog('enforce-marker'), other);
+    chmodSync(other, 0o755);
+    h.enforcer.apply({
+      rules: [{ pidNs: 0, mntNs: 0, kind: RuleKind.Process, num: 0, target: 'enforce-marker', source: '', ruleId: 48, flags: RuleFlag.Block | RuleFlag.ExecName }],
+      postures: [],
+      userSpaceOnly: [],
+    });
+    for (const bin of [prog('enforce-marker'), copy]) {
+      const r = await h.run(bin, ['by-name']);
+      assert.deepEqual(r.lines, []);
+      assert.equal(r.signal, 'SIGKILL');
+      const e = h.of(r.pid, Op.ProcessExec)[0] as ExecRecord;
+      assert.deepEqual([e.path, e.recordFlags, e.ruleId], [bin, RecordFlag.Matched | RecordFlag.Killed, 48]);
+    }
+    const ok = await h.run(other, ['other-name']);
+    assert.deepEqual(ok.lines, ['marker other-name']);
+    assert.equal(ok.code, 0);
+  });
+
+  it('ownerOnly Block (process): the exe owner runs it, a non-owner is killed; exec records carry the exe owner uid', async () => {
+    const mine = path.join(dir, 'owned-marker');
+    copyFileSync(prog('enforce-marker'), mine);
+    chmodSync(mine, 0o755);
+    const theirs = path.join(dir, 'nobody-marker');
+    copyFileSync(prog('enforce-marker'), theirs);
+    chmodSync(theirs, 0o755);
+    chownSync(theirs, 65534, 65534);
+    h.enforcer.apply({
+      rules: [
+        { pidNs: 0, mntNs: 0, kind: RuleKind.Process, num: 0, target: mine, source: '', ruleId: 49, flags: RuleFlag.Block | RuleFlag.OwnerOnly },
+        { pidNs: 0, mntNs: 0, kind: RuleKind.Process, num: 0, target: theirs, source: '', ruleId: 50, flags: RuleFlag.Block | RuleFlag.OwnerOnly },
+      ],
+      postures: [],
+      userSpaceOnly: [],
+    });
+    // This test runs as root: root owns `mine` (exempt: the exec is neither flagged nor killed).
+    const ok = await h.run(mine, ['owner']);
+    assert.deepEqual(ok.lines, ['marker owner']);
+    const e1 = h.of(ok.pid, Op.ProcessExec)[0] as ExecRecord;
+    assert.deepEqual([e1.recordFlags, e1.ruleId, e1.exeOwnerUid], [0, 0, 0]);
+    const killed = await h.run(theirs, ['not-owner']);
+    assert.deepEqual(killed.lines, []);
+    assert.equal(killed.signal, 'SIGKILL');
+    const e2 = h.of(killed.pid, Op.ProcessExec)[0] as ExecRecord;
+    assert.deepEqual([e2.recordFlags, e2.ruleId, e2.exeOwnerUid], [RecordFlag.Matched | RecordFlag.Killed, 50, 65534]);
+  });
+
+  it('readOnly Block: a read-only open is exempt (no record), chmod and unlink are writes and are killed', async () => {
+    const kept = path.join(dir, 'ro.txt');
+    writeFileSync(kept, SECRET);
+    h.enforcer.apply({
+      rules: [{ pidNs: 0, mntNs: 0, kind: RuleKind.File, num: 0, target: kept, source: '', ruleId: 47, flags: RuleFlag.Block | RuleFlag.ReadOnly }],
+      postures: [],
+      userSpaceOnly: [],
+    });
+    const read = await h.run(prog('enforce-read'), [kept]);
+    assert.deepEqual(read.lines, ['open 3', `data ${SECRET}`]);
+    assert.deepEqual(h.of(read.pid, Op.File), [], 'exempt read: not flagged (file visibility is off)');
+    const chmod = await h.run(prog('fileops'), ['chmod', kept, '0600']);
+    assert.equal(chmod.signal, 'SIGKILL');
+    const unlink = await h.run(prog('fileops'), ['unlink', kept]);
+    assert.equal(unlink.signal, 'SIGKILL');
+    const recs = [...h.of(chmod.pid, Op.File), ...h.of(unlink.pid, Op.File)] as FileRecord[];
+    assert.deepEqual(recs.map((f) => [f.syscall, f.path, f.ret, f.recordFlags, f.ruleId]), [
+      ['chmod', kept, 0, RecordFlag.Matched | RecordFlag.Killed | RecordFlag.RuleOnly, 47],
+      // the syscall ran before the kill: the file is gone (kill-on-attempt stops the caller, not the unlink)
+      ['unlink', kept, 0, RecordFlag.Matched | RecordFlag.Killed | RecordFlag.RuleOnly, 47],
+    ]);
   });
 
   it('allow-list with block posture (private pid+mnt namespace): listed exec runs, unlisted exec is killed', async () => {

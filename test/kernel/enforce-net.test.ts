@@ -1,6 +1,7 @@
 // Network denial for real: netblock's cgroup sock_addr programs on the cgroup v2 root make a
-// blocked connect(2) fail with EACCES (bpf_set_retval; KubeArmor's "Permission denied") before
-// any packet leaves, while other protocols and other programs keep working. Host rules are scoped by source (the tester binary); the allow-list
+// blocked connect(2), sendto(2) or bind(2) (IPv4 and IPv6) fail with EACCES (bpf_set_retval;
+// KubeArmor's "Permission denied") before any packet leaves, while other protocols and other
+// programs keep working. Host rules are scoped by source (the tester binary); the allow-list
 // case runs in a private pid+mnt namespace.
 import assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
@@ -139,6 +140,63 @@ describe('kernel enforcement: netblock (cgroup sock_addr)', function () {
     await settle();
     assert.equal(tcpAccepted, 0);
     assert.deepEqual(datagrams, ['in-ns']);
+  });
+
+  it('connect6, sendmsg4, sendmsg6, bind4, bind6: each denied with EACCES before it acts; the same calls work once the rules are gone', async () => {
+    const tester = prog('enforce-net');
+    const tcp6 = net.createServer((s) => {
+      tcpAccepted++;
+      s.destroy();
+    });
+    await new Promise<void>((res) => tcp6.listen(0, '::1', () => res()));
+    const udp6 = dgram.createSocket('udp6');
+    udp6.on('message', (m) => datagrams.push(`v6 ${m.toString()}`));
+    await new Promise<void>((res) => udp6.bind(0, '::1', () => res()));
+    const tcp6Port = (tcp6.address() as net.AddressInfo).port;
+    const udp6Port = udp6.address().port;
+    const calls: [string[], string][] = [
+      [['tcp6', String(tcp6Port)], 'connect'],
+      [['sendto', 'udp', String(udpPort), 'd4'], 'sendto'],
+      [['sendto', 'udp6', String(udp6Port), 'd6'], 'sendto'],
+      [['bind', 'tcp', '0'], 'bind'],
+      [['bind', 'udp', '0'], 'bind'],
+      [['bind', 'tcp6', '0'], 'bind'],
+      [['bind', 'udp6', '0'], 'bind'],
+    ];
+    try {
+      h.enforcer.apply({
+        rules: [
+          { pidNs: 0, mntNs: 0, kind: RuleKind.Network, num: IPPROTO_TCP, target: '', source: tester, ruleId: 56, flags: RuleFlag.Block },
+          { pidNs: 0, mntNs: 0, kind: RuleKind.Network, num: IPPROTO_UDP, target: '', source: tester, ruleId: 57, flags: RuleFlag.Block },
+        ],
+        postures: [],
+        userSpaceOnly: [],
+      });
+      for (const [args, call] of calls) {
+        const r = await h.run(tester, args);
+        assert.deepEqual(r.lines, [`${call} -${EACCES}`], args.join(' '));
+        assert.equal(r.code, 0);
+        if (call !== 'sendto') {
+          // sendto is not a sensor syscall; connect and bind records carry the denial
+          const rec = (await h.waitFor((x) => x.op === Op.Network && x.tgid === r.pid && (x as NetworkRecord).syscall === call, `${call} record`)) as NetworkRecord;
+          assert.deepEqual([rec.ret, rec.recordFlags, rec.ruleId], [-EACCES, RecordFlag.Matched | RecordFlag.RuleOnly, args.includes('udp') || args.includes('udp6') ? 57 : 56], args.join(' '));
+        }
+      }
+      await settle();
+      assert.equal(tcpAccepted, 0);
+      assert.deepEqual(datagrams, []);
+
+      h.enforcer.apply(EMPTY_RULES);
+      const ok = [];
+      for (const [args] of calls) ok.push((await h.run(tester, args)).lines);
+      assert.deepEqual(ok, [['connect 0'], ['sendto 2'], ['sendto 2'], ['bind 0'], ['bind 0'], ['bind 0'], ['bind 0']]);
+      await settle();
+      assert.equal(tcpAccepted, 1);
+      assert.deepEqual(datagrams.sort(), ['d4', 'v6 d6']);
+    } finally {
+      tcp6.close();
+      udp6.close();
+    }
   });
 
   it('audit-only (oa_enforce disarmed): a Block rule no longer denies', async () => {
