@@ -49,12 +49,27 @@ export function severityOf(ka: KubeArmorEvent): Severity {
   return { number: n, text: ka.Severity !== undefined && ka.Severity !== '' ? ka.Severity : BAND_TEXT[n] ?? 'WARN' };
 }
 
-/** Markdown table of the mapping (docs/otlp.md). */
+/** Markdown table of the mapping, one row per KubeArmor severity plus logs (docs/otlp.md). */
 export function severityTableMarkdown(): string {
   const rows = ['| KubeArmor Severity | SeverityNumber | Band |', '|---|---|---|'];
   for (let i = 1; i <= 10; i++) {
     const n = ALERT_SEVERITY_TABLE[i] ?? SeverityNumber.WARN;
     rows.push(`| ${i} | ${n} | ${BAND_TEXT[n]} |`);
   }
+  rows.push(`| (logs) | ${INFO.number} | ${INFO.text} |`);
   return rows.join('\n');
+}
+
+/** The same mapping as one header row and one value row (README.md). */
+export function severityRowTableMarkdown(): string {
+  const levels = Array.from({ length: 10 }, (_, k) => k + 1);
+  const cells = levels.map((i) => {
+    const n = ALERT_SEVERITY_TABLE[i] ?? SeverityNumber.WARN;
+    return `${n} ${BAND_TEXT[n]}`;
+  });
+  return [
+    `| KubeArmor Severity | ${levels.join(' | ')} |`,
+    `|---|${levels.map(() => '---|').join('')}`,
+    `| SeverityNumber | ${cells.join(' | ')} |`,
+  ].join('\n');
 }
