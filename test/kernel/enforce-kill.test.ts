@@ -4,11 +4,11 @@
 // posture kills what is not listed. Rules are hand-built KernelRuleSets scoped to test paths or
 // to a private (pid ns, mnt ns) pair.
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { findCgroup2Root } from '../../src/enforcer';
-import { Op, RecordFlag, type ExecRecord, type FileRecord } from '../../src/events/record';
+import { Op, RecordFlag, type CapabilityRecord, type ExecRecord, type FileRecord } from '../../src/events/record';
 import { PostureMode, RuleFlag, RuleKind } from '../../src/kernel/rule-types';
 import { EMPTY_RULES, EnforceHarness, namespacesOf, prog } from './enforce-harness';
 
@@ -202,6 +202,29 @@ describe('kernel enforcement: kill-on-attempt', function () {
     assert.equal(killed.signal, 'SIGKILL');
     const e2 = h.of(killed.pid, Op.ProcessExec)[0] as ExecRecord;
     assert.deepEqual([e2.recordFlags, e2.ruleId, e2.exeOwnerUid], [RecordFlag.Matched | RecordFlag.Killed, 50, 65534]);
+  });
+
+  it('capability Block (CAP_CHOWN from fileops): killed at the cap_capable check, before it prints the chown result', async () => {
+    const f = path.join(dir, 'cap.txt');
+    writeFileSync(f, 'x');
+    h.enforcer.apply({
+      rules: [{ pidNs: 0, mntNs: 0, kind: RuleKind.Capability, num: 0 /* CAP_CHOWN */, target: '', source: prog('fileops'), ruleId: 51, flags: RuleFlag.Block }],
+      postures: [],
+      userSpaceOnly: [],
+    });
+    const r = await h.run(prog('fileops'), ['chown', f, '1000', '1000']);
+    assert.deepEqual(r.lines, []);
+    assert.equal(r.signal, 'SIGKILL');
+    const caps = h.of(r.pid, Op.Capability) as CapabilityRecord[];
+    // chown(2) checks CAP_CHOWN twice (new uid: chown_ok, new gid: chgrp_ok); both match, both kill
+    const killed = [0, 0, RecordFlag.Matched | RecordFlag.Killed | RecordFlag.RuleOnly, 51];
+    assert.deepEqual(caps.map((c) => [c.cap, c.ret, c.recordFlags, c.ruleId]), [killed, killed]);
+    // The check granted the capability: the chown itself completed before the kill.
+    assert.equal(statSync(f).uid, 1000);
+    // Another program's CAP_CHOWN is not the rule's source.
+    const other = await h.run('/bin/chown', ['0:0', f]);
+    assert.equal(other.code, 0);
+    assert.equal(statSync(f).uid, 0);
   });
 
   it('readOnly Block: a read-only open is exempt (no record), chmod and unlink are writes and are killed', async () => {

@@ -212,6 +212,128 @@ describe('PolicyEngine: allow-list and default posture', () => {
   });
 });
 
+describe('PolicyEngine: default postures from config, host config and annotations', () => {
+  // Allow-lists for every posture category: a capabilities Allow for app=cap (prod), and a host
+  // policy allowing one file, one protocol and one capability.
+  const objs = [parse(`
+apiVersion: security.kubearmor.com/v1
+kind: KubeArmorPolicy
+metadata: { name: cap-allow, namespace: prod }
+spec:
+  selector: { matchLabels: { app: cap } }
+  action: Allow
+  capabilities: { matchCapabilities: [ { capability: net_bind_service } ] }
+`), parse(`
+apiVersion: security.kubearmor.com/v1
+kind: KubeArmorHostPolicy
+metadata: { name: host-allow }
+spec:
+  nodeSelector: { matchLabels: { kubearmor.io/hostname: node-a } }
+  action: Allow
+  file: { matchPaths: [ { path: /etc/hostname } ] }
+  network: { matchProtocols: [ { protocol: udp, fromSource: [ { path: /usr/sbin/chronyd } ] } ] }
+  capabilities: { matchCapabilities: [ { capability: sys_time, fromSource: [ { path: /usr/sbin/chronyd } ] } ] }
+`)];
+  const capEv = (cap: string, x: Record<string, unknown> = {}) => cev({
+    NamespaceName: 'prod', PodName: 'cap-1', Labels: 'app=cap', ContainerName: 'cap', Operation: 'Capabilities', Resource: `CAP_${cap.toUpperCase()}`,
+    ProcessName: '/usr/bin/app', Source: '/usr/bin/app', Data: 'lsm=SECURITY_CAPABLE cap=CAP_X', extras: { capability: cap }, ...x,
+  });
+  const dp = (a: AgentEvent) => [a.ka.Type, a.ka.PolicyName, a.ka.Action, a.ka.Enforcer, a.ka.Result];
+
+  it('kubearmor-capabilities-posture: block → DefaultPosture Block when stopped, Audit (Block) when not; audit → Audit', () => {
+    const { engine: b } = engine({ objects: objs, annotations: { prod: { 'kubearmor-capabilities-posture': 'block' } } });
+    const allowed = capEv('net_bind_service');
+    assert.equal(one(b, allowed), allowed);
+    assert.deepEqual(dp(one(b, capEv('sys_admin', { extras: { capability: 'sys_admin', killed: true } }))), ['MatchedPolicy', 'DefaultPosture', 'Block', 'KillOnAttempt', 'Passed']);
+    assert.deepEqual(dp(one(b, capEv('sys_admin'))), ['MatchedPolicy', 'DefaultPosture', 'Audit (Block)', 'eBPF Monitor', 'Passed']);
+    const { engine: a } = engine({ objects: objs, annotations: { prod: { 'kubearmor-capabilities-posture': 'audit' } }, config: { defaultCapabilitiesPosture: 'block' } });
+    assert.deepEqual(dp(one(a, capEv('sys_admin'))), ['MatchedPolicy', 'DefaultPosture', 'Audit', 'eBPF Monitor', 'Passed']);
+    // the kernel gets the same postures
+    assert.deepEqual(b.postures('prod'), { file: 'audit', network: 'audit', capabilities: 'block' });
+    assert.deepEqual(a.postures('prod'), { file: 'audit', network: 'audit', capabilities: 'audit' });
+  });
+
+  it('global defaultFile/Network/CapabilitiesPosture apply without annotations', () => {
+    const { engine: e } = engine({ objects: objs, config: { defaultFilePosture: 'block', defaultNetworkPosture: 'block', defaultCapabilitiesPosture: 'block' } });
+    assert.deepEqual(e.postures('prod'), { file: 'block', network: 'block', capabilities: 'block' });
+    assert.deepEqual(dp(one(e, capEv('sys_admin', { extras: { capability: 'sys_admin', killed: true } }))), ['MatchedPolicy', 'DefaultPosture', 'Block', 'KillOnAttempt', 'Passed']);
+    // app=api (ksp-allowlist): file and network allow-lists take the global block posture
+    const api = { NamespaceName: 'prod', PodName: 'api-1', Labels: 'app=api', ContainerName: 'api' };
+    const wget = one(e, cev({ ...api, Operation: 'Process', ProcessName: '/usr/bin/wget', Resource: '/usr/bin/wget', Source: '/bin/sh', extras: { killed: true } }));
+    assert.deepEqual(dp(wget), ['MatchedPolicy', 'DefaultPosture', 'Block', 'KillOnAttempt', 'Passed']);
+    const dig = one(e, cev({ ...api, Operation: 'Network', Resource: 'domain=AF_INET type=SOCK_DGRAM protocol=UDP', ProcessName: '/usr/bin/dig', Source: '/usr/bin/dig x', Result: 'Permission denied' }));
+    assert.deepEqual(dp(dig), ['MatchedPolicy', 'DefaultPosture', 'Block', 'CgroupSockAddr', 'Permission denied']);
+    // a namespace annotation still overrides the global value
+    const { engine: n } = engine({ objects: objs, config: { defaultFilePosture: 'block' }, annotations: { prod: { 'kubearmor-file-posture': 'audit' } } });
+    assert.deepEqual(n.postures('prod'), { file: 'audit', network: 'audit', capabilities: 'audit' });
+    // ... and compiles into the kernel: AllowListBlock only where the posture is block
+    const { set } = e.compile([{ pidNs: 11, mntNs: 12, namespace: 'prod', labels: { app: 'cap' }, containerName: 'cap' }]);
+    assert.deepEqual(set.postures.filter((p) => p.pidNs === 11).map((p) => [p.kind, p.mode]), [[4, 2]]);
+    const audit = n.compile([{ pidNs: 13, mntNs: 14, namespace: 'prod', labels: { app: 'api' }, containerName: 'api' }]).set;
+    assert.deepEqual(audit.postures.filter((p) => p.pidNs === 13).map((p) => [p.kind, p.mode]), [[1, 1], [2, 1], [3, 1]]);
+  });
+
+  it('host events use hostDefault*Posture (never the container defaults or namespace annotations)', () => {
+    const host = { config: { hostDefaultFilePosture: 'block' as const, hostDefaultNetworkPosture: 'audit' as const, hostDefaultCapabilitiesPosture: 'block' as const, defaultNetworkPosture: 'block' as const } };
+    const { engine: e } = engine({ objects: objs, ...host, annotations: { '': { 'kubearmor-file-posture': 'audit' } } });
+    assert.deepEqual(e.postures(undefined), { file: 'block', network: 'audit', capabilities: 'block' });
+    const ok = hev({ Resource: '/etc/hostname', ProcessName: '/bin/cat' });
+    assert.equal(one(e, ok), ok);
+    assert.deepEqual(dp(one(e, hev({ Resource: '/etc/motd', ProcessName: '/bin/cat', extras: { killed: true } }))), ['MatchedHostPolicy', 'DefaultPosture', 'Block', 'KillOnAttempt', 'Passed']);
+    const nc = hev({ Operation: 'Network', Resource: 'domain=AF_INET type=SOCK_DGRAM protocol=UDP', ProcessName: '/usr/bin/nc', Source: '/usr/bin/nc x' });
+    assert.deepEqual(dp(one(e, nc)), ['MatchedHostPolicy', 'DefaultPosture', 'Audit', 'eBPF Monitor', 'Passed']);
+    const cap = hev({ Operation: 'Capabilities', Resource: 'CAP_SYS_TIME', ProcessName: '/usr/bin/date', Source: '/usr/bin/date -s x', extras: { capability: 'sys_time' } });
+    assert.deepEqual(dp(one(e, cap)), ['MatchedHostPolicy', 'DefaultPosture', 'Audit (Block)', 'eBPF Monitor', 'Passed']);
+    const { set } = e.compile([]);
+    assert.deepEqual(set.postures.filter((p) => p.pidNs === 0).map((p) => [p.kind, p.mode]), [[2, 2], [3, 1], [4, 2]]);
+  });
+});
+
+describe('PolicyEngine: process matchPatterns', () => {
+  const objs = [parse(`
+apiVersion: security.kubearmor.com/v1
+kind: KubeArmorPolicy
+metadata: { name: proc-patterns, namespace: prod }
+spec:
+  selector: { matchLabels: { app: web } }
+  severity: 4
+  process:
+    matchPatterns:
+      - pattern: /usr/bin/py*
+        action: Block
+      - pattern: /opt/*/run?.sh
+        action: Audit
+`)];
+
+  it('a glob against ProcessName/Resource: Block (never stopped in kernel → Audit (Block)), Audit; no match stays a log', () => {
+    const { engine: e } = engine({ paths: [], objects: objs });
+    const exec = (p: string) => cev({ Operation: 'Process', ProcessName: p, Resource: `${p} -c x`, Source: '/bin/sh', Data: 'syscall=SYS_EXECVE' });
+    assert.deepEqual(alertFields(one(e, exec('/usr/bin/python3'))), {
+      Type: 'MatchedPolicy', Operation: 'Process', Resource: '/usr/bin/python3 -c x', PolicyName: 'proc-patterns', Severity: '4', Action: 'Audit (Block)', Enforcer: 'eBPF Monitor', Result: 'Passed',
+    });
+    assert.deepEqual(alertFields(one(e, exec('/opt/app/run1.sh'))), {
+      Type: 'MatchedPolicy', Operation: 'Process', Resource: '/opt/app/run1.sh -c x', PolicyName: 'proc-patterns', Severity: '4', Action: 'Audit', Enforcer: 'eBPF Monitor', Result: 'Passed',
+    });
+    // '*' does not cross '/' (filepath.Match), '?' is one character
+    for (const p of ['/usr/bin/sub/python', '/opt/a/b/run1.sh', '/opt/app/run12.sh', '/usr/local/bin/python']) {
+      const ev = exec(p);
+      assert.equal(one(e, ev), ev, p);
+    }
+    // the kernel sends process events of that pod up (PostureUserSpace), rule id 0
+    const { set } = e.compile([{ ...WEB_NS, namespace: 'prod', labels: { app: 'web' }, containerName: 'web' }]);
+    assert.deepEqual(set.userSpaceOnly, [{ ...WEB_NS, kind: 1 }]);
+    assert.deepEqual(set.rules, []);
+  });
+
+  it('a RuleOnly event (category not visible) that raises no alert is dropped; one that alerts leaves as the alert', () => {
+    const { engine: e } = engine({ paths: [], objects: objs });
+    const exec = (p: string) => cev({ Operation: 'Process', ProcessName: p, Resource: p, Source: '/bin/sh', Data: 'syscall=SYS_EXECVE', extras: { kernelRuleId: 0, ruleOnly: true } });
+    assert.deepEqual(e.process([exec('/bin/ls')]), []);
+    const out = e.process([exec('/usr/bin/python3'), exec('/bin/true')]);
+    assert.deepEqual(out.map((a) => [a.ka.Type, a.ka.ProcessName, a.ka.Action]), [['MatchedPolicy', '/usr/bin/python3', 'Audit (Block)']]);
+  });
+});
+
 describe('PolicyEngine: audited mode', () => {
   it('kubearmor-policy: audited renders Audit (Block) from eBPF Monitor', () => {
     const { engine: e } = engine({ annotations: { prod: { 'kubearmor-policy': 'audited', 'kubearmor-file-posture': 'block' } } });
