@@ -8,9 +8,16 @@ import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
 import { AgentMetrics } from './metrics';
+import { METRICS, type MetricKey } from './registry';
 import { startRuntimeCollectors } from './runtime';
 import { agentResourceAttributes, agentVersion } from '../otlp/resource';
 import { parseEndpoint } from '../otlp/options';
+
+/** Counters with AgentMetrics' own cardinality cap and "other" bucket. */
+const ALERT_COUNTERS: readonly MetricKey[] = [
+  'alerts', 'alertsByWorkload', 'kaAlertsInHost', 'kaAlertsInNamespace', 'kaAlertsInPod', 'kaAlertsInContainer',
+  'kaAlertsWithPolicy', 'kaAlertsWithSeverity', 'kaAlertsWithType', 'kaAlertsWithOperation', 'kaAlertsWithAction',
+];
 
 export interface Readiness { ready: boolean; detail: object }
 
@@ -70,7 +77,11 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
       exportIntervalMillis: opts.otlpPush.intervalMs ?? 10_000,
     }));
   }
-  const meterProvider = new MeterProvider({ resource, readers });
+  // The SDK folds the series of an instrument beyond its default cardinality limit (2000) into one
+  // otel.metric.overflow series; the alert counters keep ALERT_CARDINALITY_CAP label sets of their
+  // own and then count under their "other" sets, so their SDK limit is set above that.
+  const views = ALERT_COUNTERS.map((k) => ({ instrumentName: METRICS[k].name, aggregationCardinalityLimit: 2 * AgentMetrics.ALERT_CARDINALITY_CAP + 100 }));
+  const meterProvider = new MeterProvider({ resource, readers, views });
   const version = agentVersion();
   const meter = meterProvider.getMeter('otelarmor', version);
   const metrics = new AgentMetrics(meter);
