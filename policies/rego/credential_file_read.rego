@@ -21,10 +21,10 @@ credential(p) if p in files
 
 candidates contains i if {
 	some f in files
-	some i in lib.by_base[lib.basename(f)]
+	some i in lib.by_base(lib.basename(f))
 }
 
-candidates contains i if some i in lib.etc_by_dir["/etc/sudoers.d"]
+candidates contains i if some i in lib.by_dir("/etc/sudoers.d")
 
 credential(p) if startswith(p, "/etc/sudoers.d/")
 

@@ -21,7 +21,7 @@ alerts contains {"i": i, "message": concat("", ["Cron table modified: ", p, " by
 
 # crontab with -l only lists; any other invocation (file operand, -, -e, -r, -i) changes a table.
 alerts contains {"i": i, "message": concat("", ["crontab run to change a table: ", lib.cmdline(e)])} if {
-	some i in lib.exec_by_name["crontab"]
+	some i in lib.exec_by_name("crontab")
 	e := input.events[i]
 	not "-l" in lib.args(e)
 }

@@ -15,7 +15,7 @@ token(p) if regex.match(`^(/var)?/run/secrets/kubernetes\.io/serviceaccount/(\.\
 token(p) if regex.match(`^/var/lib/kubelet/pods/[^/]+/volumes/kubernetes\.io~projected/[^/]+/(\.\.[^/]+/)?token$`, p)
 
 alerts contains {"i": i, "message": concat("", ["Service-account token ", p, " read by ", lib.proc(e)])} if {
-	some i in lib.by_base.token
+	some i in lib.by_base("token")
 	e := input.events[i]
 	lib.open_read_only(e)
 	p := lib.path(e)

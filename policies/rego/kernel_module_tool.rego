@@ -14,13 +14,13 @@ tools := {"insmod", "modprobe", "rmmod"}
 
 alerts contains {"i": i, "message": concat("", ["Kernel module tool run: ", lib.cmdline(e)])} if {
 	some n in tools
-	some i in lib.exec_by_name[n]
+	some i in lib.exec_by_name(n)
 	e := input.events[i]
 	e.HostPPID != 2
 }
 
 alerts contains {"i": i, "message": concat("", ["Kernel module tool run: ", lib.cmdline(e)])} if {
-	some i in lib.exec_by_name.kmod
+	some i in lib.exec_by_name("kmod")
 	e := input.events[i]
 	e.HostPPID != 2
 	lib.args(e)[1] in {"insmod", "rmmod", "modprobe", "load"}

@@ -11,7 +11,7 @@ package otelarmor.rules.ld_preload_modified
 import data.otelarmor.lib
 
 alerts contains {"i": i, "message": concat("", ["/etc/ld.so.preload modified by ", lib.proc(e)])} if {
-	some i in lib.by_base["ld.so.preload"]
+	some i in lib.by_base("ld.so.preload")
 	e := input.events[i]
 	lib.modified(e)
 	lib.path(e) == "/etc/ld.so.preload"

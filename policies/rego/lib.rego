@@ -1,7 +1,7 @@
 # Helpers shared by the default rules. Input document: docs/rego.md (input.version 1).
 #
-# The index documents below (writes, by_base, etc_by_dir, execs, exec_by_name) are computed once
-# per evaluation, whatever the number of rules using them: rules look events up by file name or
+# The index helpers below (writes, execs: computed once per evaluation; by_base, by_dir,
+# exec_by_name: lookups) start from input.index, so rules look events up by file name, directory or
 # executable name instead of each rule scanning every event of the batch.
 package otelarmor.lib
 
@@ -110,7 +110,12 @@ shell_config_file(p) if startswith(p, "/etc/profile.d/")
 
 cron_file(p) if p == "/etc/crontab"
 
-cron_file(p) if regex.match(`^/etc/cron\.(d|hourly|daily|weekly|monthly)/`, p)
+cron_dirs := {"/etc/cron.d/", "/etc/cron.hourly/", "/etc/cron.daily/", "/etc/cron.weekly/", "/etc/cron.monthly/"}
+
+cron_file(p) if {
+	some d in cron_dirs
+	startswith(p, d)
+}
 
 cron_file(p) if startswith(p, "/var/spool/cron/")
 
@@ -126,55 +131,56 @@ package_managers := {
 }
 
 # ---- per-batch indexes -------------------------------------------------------------------------
+#
+# input.index (docs/rego.md) lists, for the events of one call, which ones have a given path base
+# name, directory, syscall or executable name, and which opened with write/create/truncate flags.
+# The engine builds those lists outside Wasm; the helpers below keep only the events that satisfy
+# the same predicates as before (an attempted open or removal, an attempted exec), so rules look a
+# handful of candidates up instead of scanning every event.
+
+candidates(kind, key) := object.get(object.get(input.index, kind, {}), key, [])
 
 # Indexes of File events that wrote, created, truncated or removed a file.
 writes contains i if {
-	some i, e in input.events
-	modified(e)
+	some i in input.index.writeFlags
+	open_for_write(input.events[i])
 }
 
-# File events (attempted opens and removals) by the last component of their path.
-by_base[b] contains i if {
-	some i, e in input.events
-	file_event(e)
-	b := basename(path(e))
+writes contains i if {
+	some s in unlink_syscalls
+	some i in candidates("syscall", s)
+	is_unlink(input.events[i])
 }
 
-# File events below /etc by the directory of their path ("/etc/sudoers.d/x" → "/etc/sudoers.d").
-etc_by_dir[d] contains i if {
-	some i, e in input.events
-	p := path(e)
-	startswith(p, "/etc/")
-	file_event(e)
-	parts := split(p, "/")
-	d := concat("/", array.slice(parts, 0, count(parts) - 1))
-}
+# File events (attempted opens and removals) whose path has last component b.
+by_base(b) := {i | some i in candidates("base", b); file_event(input.events[i])}
+
+# File events whose path is directly in directory d ("/etc/sudoers.d/x" is in "/etc/sudoers.d").
+by_dir(d) := {i | some i in candidates("dir", d); file_event(input.events[i])}
 
 file_event(e) if is_open(e)
 
 file_event(e) if is_unlink(e)
 
 # Indexes of executions that happened (or were denied), and the same by executable name
-# (basename of the image and of argv[0]).
+# (basename of the image or of argv[0]).
 execs contains i if {
-	some i, e in input.events
-	is_exec(e)
+	some s in exec_syscalls
+	some i in candidates("syscall", s)
+	is_exec(input.events[i])
 }
 
-exec_by_name[n] contains i if {
-	some i in execs
-	some n in exec_names(input.events[i])
-}
+exec_by_name(n) := {i | some i in candidates("exec", n); is_exec(input.events[i])}
 
 # File events on a (possible) shell start-up file.
 shell_config_candidates contains i if {
 	some n in shell_config_names
-	some i in by_base[n]
+	some i in by_base(n)
 }
 
 shell_config_candidates contains i if {
 	some p in shell_config_paths
-	some i in by_base[basename(p)]
+	some i in by_base(basename(p))
 }
 
-shell_config_candidates contains i if some i in etc_by_dir["/etc/profile.d"]
+shell_config_candidates contains i if some i in by_dir("/etc/profile.d")

@@ -26,7 +26,7 @@ exec_option(a) if regex.match(`^-[a-z0-9]*[ec]`, a)
 
 alerts contains {"i": i, "message": concat("", ["Netcat runs a program for the network peer: ", lib.cmdline(e)])} if {
 	some n in netcats
-	some i in lib.exec_by_name[n]
+	some i in lib.exec_by_name(n)
 	e := input.events[i]
 	some k, a in lib.args(e)
 	k > 0

@@ -12,6 +12,6 @@ import data.otelarmor.lib
 
 alerts contains {"i": i, "message": concat("", ["Network scanner run: ", lib.cmdline(e)])} if {
 	some n in {"nmap", "masscan", "zmap", "nping", "hping3"}
-	some i in lib.exec_by_name[n]
+	some i in lib.exec_by_name(n)
 	e := input.events[i]
 }

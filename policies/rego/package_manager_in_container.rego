@@ -12,7 +12,7 @@ import data.otelarmor.lib
 
 alerts contains {"i": i, "message": concat("", ["Package manager run in container ", object.get(e, "ContainerName", ""), ": ", lib.cmdline(e)])} if {
 	some n in lib.package_managers
-	some i in lib.exec_by_name[n]
+	some i in lib.exec_by_name(n)
 	e := input.events[i]
 	lib.in_container(e)
 }

@@ -12,7 +12,7 @@ import data.otelarmor.lib
 
 alerts contains {"i": i, "message": concat("", ["Search for secrets: ", lib.cmdline(e)])} if {
 	some n in {"find", "grep", "egrep", "fgrep", "rg", "locate", "mlocate"}
-	some i in lib.exec_by_name[n]
+	some i in lib.exec_by_name(n)
 	e := input.events[i]
 	regex.match(`(?i)(id_(rsa|dsa|ecdsa|ed25519)|\.pem\b|BEGIN [A-Z ]*PRIVATE KEY|aws_secret_access_key|\.aws/credentials)`, lib.cmdline(e))
 }

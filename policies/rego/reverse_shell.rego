@@ -22,9 +22,19 @@ patterns := [
 
 pattern := concat("|", [concat("", ["(?:", p, ")"]) | some p in patterns])
 
+# Every pattern needs one of these (lower-cased) substrings; the regex runs only on those lines.
+hints := {"/dev/tcp/", "/dev/udp/", "socat", "socket", "fsockopen", "mkfifo"}
+
+hinted(cl) if {
+	l := lower(cl)
+	some h in hints
+	contains(l, h)
+}
+
 alerts contains {"i": i, "message": concat("", ["Reverse shell command line: ", cl])} if {
 	some i in lib.execs
 	e := input.events[i]
 	cl := lib.cmdline(e)
+	hinted(cl)
 	regex.match(pattern, cl)
 }

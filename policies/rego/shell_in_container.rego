@@ -12,7 +12,7 @@ import data.otelarmor.lib
 
 alerts contains {"i": i, "message": concat("", ["Shell ", lib.path(e), " spawned in container ", object.get(e, "ContainerName", ""), " by ", lib.parent(e)])} if {
 	some n in lib.shells
-	some i in lib.exec_by_name[n]
+	some i in lib.exec_by_name(n)
 	e := input.events[i]
 	lib.in_container(e)
 }

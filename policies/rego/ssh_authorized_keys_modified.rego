@@ -12,7 +12,7 @@ import data.otelarmor.lib
 
 alerts contains {"i": i, "message": concat("", ["SSH authorized keys ", p, " modified by ", lib.proc(e)])} if {
 	some n in {"authorized_keys", "authorized_keys2"}
-	some i in lib.by_base[n]
+	some i in lib.by_base(n)
 	e := input.events[i]
 	lib.modified(e)
 	p := lib.path(e)

@@ -14,10 +14,10 @@ ssh_tools := {"ssh", "sshd", "sshd-session", "ssh-agent", "ssh-add", "ssh-keygen
 
 candidates contains i if {
 	some n in {"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk"}
-	some i in lib.by_base[n]
+	some i in lib.by_base(n)
 }
 
-candidates contains i if some i in lib.etc_by_dir["/etc/ssh"]
+candidates contains i if some i in lib.by_dir("/etc/ssh")
 
 alerts contains {"i": i, "message": concat("", ["SSH private key ", p, " opened by ", lib.proc(e)])} if {
 	some i in candidates

@@ -119,10 +119,24 @@ export function buildRules(dir: string, output: string, opa = findOpa(), optimiz
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new RegoBuildError(`${dir}: not a directory`);
   const rules = collectRules(opa, dir);
   const full = rules.some((r) => r.input === 'full');
+  const files = regoSources(dir);
+  const text = new Map(files.map((f) => [path.resolve(f), readFileSync(f, 'utf8')]));
+  const sources = [...text.values()];
   const meta: PackMeta = {
     version: META_VERSION, inputVersion: INPUT_VERSION, entrypoints: {}, rules: {},
-    fields: full ? null : referencedFields(regoSources(dir).map((f) => readFileSync(f, 'utf8'))),
+    fields: full ? null : referencedFields(sources),
+    index: sources.some((src) => /\bindex\b/.test(src)),
   };
+  if (!full) {
+    // Per operation: helper packages (every file that is not a rule's) and the rules declaring it.
+    const ruleFile = new Map(rules.map((r) => [path.resolve(r.file), r]));
+    const helpers = [...text].filter(([f]) => !ruleFile.has(f)).map(([, t]) => t);
+    meta.opFields = {};
+    for (const op of RULE_OPERATIONS) {
+      const own = [...ruleFile].filter(([, r]) => r.operations.includes(op)).map(([f]) => text.get(f) ?? '');
+      if (own.length) meta.opFields[op] = referencedFields([...helpers, ...own]);
+    }
+  }
   const gen = mkdtempSync(path.join(os.tmpdir(), 'otelarmor-rego-'));
   try {
     const eps: string[] = [];

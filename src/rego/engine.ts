@@ -10,7 +10,7 @@ import type { AgentEvent, KubeArmorEvent } from '../events/types';
 import type { EventStage } from '../pipeline/sink';
 import type { AgentMetrics } from '../metrics/metrics';
 import { META_KEY, RULE_OPERATIONS, parsePackMeta, type InputFields, type PackMeta, type RuleMeta, type RuleOperation } from './meta';
-import { inputBuffer, inputJson, projectedEventJson, unionFields } from './input';
+import { indexJson, inputBuffer, inputJson, projectedEventJson, unionFields } from './input';
 import { readTarGz } from './tar';
 
 /** The default pack, built by scripts/build-rego.sh (dist/rules/default-bundle.tar.gz). */
@@ -58,6 +58,23 @@ interface Pack {
 }
 
 const RULE_OPS: ReadonlySet<string> = new Set(RULE_OPERATIONS);
+
+/** One operation group of a batch: serialised events and, per chunk, its `input.index` JSON. */
+interface Group {
+  events: readonly AgentEvent[];
+  parts: string[];
+  /** parts[k] is events[partIdx[k]]. */
+  partIdx: number[];
+  /** `${a}:${b}` → index JSON of parts[a..b), shared by the packs evaluating that chunk. */
+  index: Map<string, string>;
+}
+
+function chunkIndex(g: Group, a: number, b: number): string {
+  const key = `${a}:${b}`;
+  let j = g.index.get(key);
+  if (j === undefined) g.index.set(key, (j = indexJson(g.partIdx.slice(a, b).map((i) => g.events[i]!))));
+  return j;
+}
 
 function errText(e: unknown): string {
   if (e instanceof Error) return e.message;
@@ -113,7 +130,7 @@ async function loadPack(file: string, memory: { initial: number; maximum: number
     if (!r.operations.some((o) => ops.has(o))) throw new RegoLoadError(file, `${META_KEY}.rules.${r.name}: none of its operations has an entrypoint`);
   }
   // A smoke evaluation catches unimplemented builtins reached on empty input and ABI mismatches.
-  const empty = inputBuffer([]);
+  const empty = inputBuffer([], meta.index ? indexJson([]) : undefined);
   for (const [op, { ep }] of ops) {
     try {
       policy.evaluate(empty, ep);
@@ -151,8 +168,8 @@ function strList(v: unknown, dflt: string[]): string[] {
 export class RegoEngine implements EventStage {
   readonly name = 'rego';
   private packs: Pack[] = [];
-  /** Union of the packs' input projections (null = full events). */
-  private fields: InputFields | null = null;
+  /** Per operation, union of the packs' input projections (null = full events). */
+  private fields = new Map<RuleOperation, InputFields | null>();
   private paths: string[] = [];
   private batches = 0;
   /** Last evaluation error (diagnostics; the event path never throws). */
@@ -198,7 +215,7 @@ export class RegoEngine implements EventStage {
       }
     }
     this.packs = packs;
-    this.fields = unionFields(packs.map((p) => p.meta.fields ?? null));
+    this.fields = new Map(RULE_OPERATIONS.map((op) => [op, unionFields(packs.filter((p) => p.ops.has(op)).map((p) => p.meta.opFields?.[op] ?? p.meta.fields ?? null))]));
     this.paths = [...paths];
     this.opts.metrics?.gauges.policiesLoaded.set('rego', seen.size);
     return null;
@@ -247,13 +264,14 @@ export class RegoEngine implements EventStage {
     for (const [op, idx] of groups) {
       const wanted = this.packs.filter((p) => p.ops.has(op));
       if (wanted.length === 0) continue;
+      const fields = this.fields.get(op) ?? null;
       // Serialise each event once and cut the group into chunks under maxInputChars.
       const parts: string[] = [];
       const partIdx: number[] = [];
       for (const i of idx) {
         let s = json[i];
         if (s === undefined) {
-          try { s = json[i] = projectedEventJson(events[i]!, this.fields); } catch (e) {
+          try { s = json[i] = projectedEventJson(events[i]!, fields); } catch (e) {
             this.lastError = `event ${i}: ${errText(e)}`;
             this.opts.metrics?.dropped('pipeline', 'rego_unserialisable');
             continue;
@@ -271,25 +289,27 @@ export class RegoEngine implements EventStage {
         size += n;
       }
       if (start < parts.length) chunks.push([start, parts.length]);
+      const group: Group = { events, parts, partIdx, index: new Map() };
       for (const pack of wanted) {
         const entry = pack.ops.get(op)!;
-        for (const [a, b] of chunks) this.evalChunk(pack, entry.ep, parts, partIdx, a, b, matches);
-        if (profile && chunks.length) this.profileRules(pack, entry.rules, parts, chunks[0]!);
+        for (const [a, b] of chunks) this.evalChunk(pack, entry.ep, group, a, b, matches);
+        if (profile && chunks.length) this.profileRules(pack, entry.rules, group, chunks[0]!);
       }
     }
     return matches;
   }
 
-  private evalChunk(pack: Pack, ep: number, parts: string[], partIdx: number[], a: number, b: number, out: RegoMatch[]): void {
+  private evalChunk(pack: Pack, ep: number, g: Group, a: number, b: number, out: RegoMatch[]): void {
+    const partIdx = g.partIdx;
     let rs: unknown;
     try {
-      rs = pack.policy.evaluate(inputBuffer(parts.slice(a, b)), ep);
+      rs = pack.policy.evaluate(inputBuffer(g.parts.slice(a, b), pack.meta.index ? chunkIndex(g, a, b) : undefined), ep);
     } catch (e) {
       // Typically Wasm memory exhausted (bounded by `memory.maximum`): halve and retry.
       if (b - a > 1) {
         const m = a + ((b - a) >> 1);
-        this.evalChunk(pack, ep, parts, partIdx, a, m, out);
-        this.evalChunk(pack, ep, parts, partIdx, m, b, out);
+        this.evalChunk(pack, ep, g, a, m, out);
+        this.evalChunk(pack, ep, g, m, b, out);
         return;
       }
       this.lastError = `${pack.source}: ${errText(e)}`;
@@ -322,10 +342,10 @@ export class RegoEngine implements EventStage {
   }
 
   /** Times each rule alone over one chunk (histogram otelarmor.rego_eval_duration_seconds{rule}). */
-  private profileRules(pack: Pack, rules: RuleMeta[], parts: string[], [a, b]: [number, number]): void {
+  private profileRules(pack: Pack, rules: RuleMeta[], g: Group, [a, b]: [number, number]): void {
     const m = this.opts.metrics;
     if (!m) return;
-    const json = inputJson(parts.slice(a, b));
+    const json = inputJson(g.parts.slice(a, b), pack.meta.index ? chunkIndex(g, a, b) : undefined);
     for (const r of rules) {
       const ep = pack.ruleEp.get(r.name);
       if (ep === undefined) continue;

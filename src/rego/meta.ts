@@ -47,6 +47,13 @@ export interface PackMeta {
   rules: Record<string, RuleMeta>;
   /** Input projection: absent or null = full events (a rule declared custom.input: full). */
   fields?: InputFields | null;
+  /**
+   * Projection per operation: what the helper packages and the rules declaring that operation
+   * name. Absent (older bundles): `fields` for every operation.
+   */
+  opFields?: Partial<Record<RuleOperation, InputFields>>;
+  /** The sources name `index`: the engine adds `input.index` (candidate lists) to every call. */
+  index?: boolean;
 }
 
 export function operationEntrypoint(op: RuleOperation): string {
@@ -96,8 +103,17 @@ export function parsePackMeta(v: unknown): PackMeta {
     if (!(RULE_OPERATIONS as readonly string[]).includes(op)) throw new Error(`${META_KEY}.entrypoints: unknown operation "${op}"`);
     if (typeof ep !== 'string') throw new Error(`${META_KEY}.entrypoints.${op}: must be a string`);
   }
+  if (m.index !== undefined && typeof m.index !== 'boolean') throw new Error(`${META_KEY}.index: must be true or false`);
   const f = m.fields as InputFields | null | undefined;
   if (f !== undefined && f !== null && !(isStrArray(f.ka) && isStrArray(f.extras))) throw new Error(`${META_KEY}.fields: must be {ka: [...], extras: [...]} or null`);
+  const of = m.opFields;
+  if (of !== undefined) {
+    if (typeof of !== 'object' || of === null) throw new Error(`${META_KEY}.opFields: must be an object`);
+    for (const [op, v] of Object.entries(of as Record<string, InputFields>)) {
+      if (!(RULE_OPERATIONS as readonly string[]).includes(op)) throw new Error(`${META_KEY}.opFields: unknown operation "${op}"`);
+      if (typeof v !== 'object' || v === null || !(isStrArray(v.ka) && isStrArray(v.extras))) throw new Error(`${META_KEY}.opFields.${op}: must be {ka: [...], extras: [...]}`);
+    }
+  }
   const rules = m.rules;
   if (typeof rules !== 'object' || rules === null) throw new Error(`${META_KEY}.rules: missing`);
   for (const [name, r] of Object.entries(rules as Record<string, unknown>)) {

@@ -9,7 +9,7 @@ import type { AgentEvent } from '../../../src/events/types';
 import { startMetricsServer, type MetricsServer } from '../../../src/metrics/server';
 import { buildRules } from '../../../src/rego/build';
 import { RegoEngine } from '../../../src/rego/engine';
-import { eventJson, inputJson, projectedEventJson, referencedFields, unionFields, KA_FIELDS, EXTRAS_FIELDS } from '../../../src/rego/input';
+import { eventJson, indexJson, inputJson, projectedEventJson, referencedFields, unionFields, KA_FIELDS, EXTRAS_FIELDS } from '../../../src/rego/input';
 import type { PackMeta } from '../../../src/rego/meta';
 import { readTarGz } from '../../../src/rego/tar';
 import { ROOT, tool } from '../../helpers/env';
@@ -49,9 +49,9 @@ describe('rego engine: per-rule timing, operation prefilter, input projection (r
   afterEach(async () => { await srv?.close(); srv = undefined; });
   after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
-  /** Evaluates entrypoint `ep` of the raw policy on a pre-serialised input document. */
-  function raw(ep: string, parts: string[]): Record<string, unknown[]> {
-    const buf = new TextEncoder().encode(inputJson(parts)).buffer as ArrayBuffer;
+  /** Evaluates entrypoint `ep` of the raw policy on `events` serialised by `ser`, with their index. */
+  function raw(ep: string, events: AgentEvent[], ser: (e: AgentEvent) => string = eventJson): Record<string, unknown[]> {
+    const buf = new TextEncoder().encode(inputJson(events.map(ser), indexJson(events))).buffer as ArrayBuffer;
     const rs = policy.evaluate(buf, ep) as { result: Record<string, unknown[]> }[];
     return rs[0]!.result;
   }
@@ -92,9 +92,9 @@ describe('rego engine: per-rule timing, operation prefilter, input projection (r
     ev.ka.Operation = 'Process';
     assert.equal(ev.extras.syscall, 'openat');
     // The rule body alone matches this event: only the per-operation entrypoints keep it out.
-    const alone = raw('otelarmor/rules/credential_file_read/alerts', [eventJson(ev)]);
+    const alone = raw('otelarmor/rules/credential_file_read/alerts', [ev]);
     assert.deepEqual(alone, [{ i: 0, message: 'Credential file /etc/shadow opened by /usr/bin/cat' }]);
-    assert.deepEqual(Object.keys(raw(meta.entrypoints.Process!, [eventJson(ev)])).includes('credential_file_read'), false);
+    assert.deepEqual(Object.keys(raw(meta.entrypoints.Process!, [ev])).includes('credential_file_read'), false);
     assert.deepEqual(engine.evaluate([ev]).map((m) => m.alert.rule), []);
     // Not even timed: the only series are those of rules declaring Process.
     const timed = evalCounts(await (await fetch(`http://${srv.address}/metrics`)).text());
@@ -137,15 +137,72 @@ describe('rego engine: per-rule timing, operation prefilter, input projection (r
     assert.ok(projectedEventJson(ev, fields).length < eventJson(ev).length / 2);
     const empty = JSON.parse(projectedEventJson(ev, { ka: [], extras: [] })) as Record<string, unknown>;
     assert.deepEqual(empty, { extras: {} });
+    // Strings that need escaping take JSON.stringify's path: quote, backslash, control, surrogates.
+    for (const v of ['a"b', 'a\\b', 'tab\there', '\u0001', '\ud83d\ude00', '\ud800', '\u2028', 'é/ü']) {
+      const odd = { ka: { ProcessName: v }, extras: { path: v } } as unknown as AgentEvent;
+      assert.equal(projectedEventJson(odd, fields), JSON.stringify({ ProcessName: v, extras: { path: v } }), JSON.stringify(v));
+    }
+    // Byte-identical to JSON.stringify of the projected object, for every case.
+    for (const c of CASES) {
+      const o: Record<string, unknown> = {};
+      for (const k of fields.ka) if ((c.event.ka as unknown as Record<string, unknown>)[k] !== undefined) o[k] = (c.event.ka as unknown as Record<string, unknown>)[k];
+      o.extras = Object.fromEntries(fields.extras.filter((k) => (c.event.extras as unknown as Record<string, unknown>)[k] !== undefined).map((k) => [k, (c.event.extras as unknown as Record<string, unknown>)[k]]));
+      assert.equal(projectedEventJson(c.event, fields), JSON.stringify(o), c.name);
+    }
 
     for (const [op, ep] of Object.entries(meta.entrypoints)) {
       const events = CASES.map((c) => c.event).filter((e) => e.ka.Operation === op);
       assert.ok(events.length > 0, op);
-      const full = raw(ep!, events.map(eventJson));
-      const proj = raw(ep!, events.map((e) => projectedEventJson(e, fields)));
+      const full = raw(ep!, events);
+      const proj = raw(ep!, events, (e) => projectedEventJson(e, fields));
       assert.deepEqual(proj, full, op);
+      const opProj = raw(ep!, events, (e) => projectedEventJson(e, meta.opFields![op as keyof PackMeta['entrypoints']]!));
+      assert.deepEqual(opProj, full, `${op} (per-operation projection)`);
       assert.ok(Object.values(full).some((a) => a.length > 0), `${op}: some rule fires`);
     }
+  });
+
+  it('per-operation projection: helpers plus the rules declaring the operation', () => {
+    const of = meta.opFields!;
+    assert.deepEqual(Object.keys(of).sort(), Object.keys(meta.entrypoints).sort());
+    // Only setuid_root (Syscall) reads UID, only Syscall/Process rules read Data.
+    assert.ok(of.Syscall!.ka.includes('UID') && !of.File!.ka.includes('UID'));
+    assert.ok(of.Process!.ka.includes('Data') && !of.File!.ka.includes('Data'));
+    for (const f of Object.values(of)) {
+      assert.ok(f.ka.every((k) => meta.fields!.ka.includes(k)) && f.extras.every((k) => meta.fields!.extras.includes(k)));
+    }
+  });
+
+  it('input.index: every list holds exactly the events with that property (checked by brute force)', () => {
+    const mix = CASES.map((c) => c.event);
+    assert.equal(meta.index, true);
+    const idx = JSON.parse(indexJson(mix)) as { base: Record<string, number[]>; dir: Record<string, number[]>; syscall: Record<string, number[]>; writeFlags: number[]; exec: Record<string, number[]> };
+    const all = mix.map((_, i) => i);
+    const group = (key: (e: AgentEvent) => string[]): Record<string, number[]> => {
+      const out: Record<string, number[]> = {};
+      for (const i of all) for (const k of new Set(key(mix[i]!))) (out[k] ??= []).push(i);
+      return out;
+    };
+    const parts = (p: string) => p.split('/');
+    assert.deepEqual(idx.base, group((e) => (typeof e.extras.path === 'string' ? [parts(e.extras.path).at(-1)!] : [])));
+    assert.deepEqual(idx.dir, group((e) => (typeof e.extras.path === 'string' ? [parts(e.extras.path).slice(0, -1).join('/')] : [])));
+    assert.deepEqual(idx.syscall, group((e) => [e.extras.syscall]));
+    assert.deepEqual(idx.writeFlags, all.filter((i) => ((mix[i]!.extras.openFlags ?? 0) & (O.WRONLY | O.RDWR | O.CREAT | O.TRUNC)) !== 0));
+    assert.deepEqual(idx.exec, group((e) => (e.ka.Operation === 'Process'
+      ? [parts(e.extras.path ?? e.ka.Resource ?? '').at(-1)!, parts(e.extras.args?.[0] ?? '').at(-1)!] : [])));
+    assert.ok(idx.exec.nc && idx.base['.bashrc'] && idx.dir['/etc'] && idx.writeFlags.length > 5);
+    assert.equal(indexJson([]), '{"base":{},"dir":{},"syscall":{},"writeFlags":[],"exec":{}}');
+  });
+
+  it('a pack whose sources never name index gets no input.index; the default pack does', async function () {
+    const user = path.join(dir, 'user.tar.gz');
+    const built = buildRules(path.join(ROOT, 'test', 'fixtures', 'rego', 'user-pack'), user, tool(this, 'opa'));
+    assert.equal(built.meta.index, false);
+    // Without input.index the default pack's index helpers find nothing: the engine must send it.
+    const ev = shadow();
+    const noIndex = policy.evaluate(new TextEncoder().encode(inputJson([eventJson(ev)])).buffer as ArrayBuffer, meta.entrypoints.File!) as { result: Record<string, unknown[]> }[];
+    assert.deepEqual(noIndex[0]!.result.credential_file_read, []);
+    assert.equal(raw(meta.entrypoints.File!, [ev]).credential_file_read!.length, 1);
   });
 });
 
