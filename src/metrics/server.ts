@@ -2,6 +2,7 @@
 // by our node:http server on `address` — /metrics (Prometheus text), /healthz (200 "ok" while the
 // process runs), /readyz (200 or 503, JSON {ready, ...detail}) — plus optional OTLP/gRPC push.
 import * as http from 'node:http';
+import * as grpc from '@grpc/grpc-js';
 import * as os from 'node:os';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
@@ -11,7 +12,9 @@ import { AgentMetrics } from './metrics';
 import { METRICS, type MetricKey } from './registry';
 import { startRuntimeCollectors } from './runtime';
 import { agentResourceAttributes, agentVersion } from '../otlp/resource';
-import { parseEndpoint } from '../otlp/options';
+import type { OtlpSinkOptions } from '../otlp/options';
+
+type ExporterCompression = NonNullable<NonNullable<ConstructorParameters<typeof OTLPMetricExporter>[0]>['compression']>;
 
 /** Counters with AgentMetrics' own cardinality cap and "other" bucket. */
 const ALERT_COUNTERS: readonly MetricKey[] = [
@@ -28,8 +31,11 @@ export interface MetricsServerOptions {
   nodeName?: string;
   /** Extra resource attributes (target_info and OTLP push resource). */
   resourceAttributes?: Record<string, string>;
-  /** Also push metrics over OTLP/gRPC. */
-  otlpPush?: { endpoint: string; intervalMs?: number } | null;
+  /**
+   * Also push metrics over OTLP/gRPC, with the logs exporter's settings (otlpOptionsFromConfig:
+   * endpoint, TLS, headers, compression, timeout). `options: null` (no endpoint) = no push.
+   */
+  otlpPush?: { options: OtlpSinkOptions | null; intervalMs?: number } | null;
   readiness: () => Readiness;
   /** Kernel release for build_info (default os.release()). */
   kernel?: string;
@@ -68,13 +74,24 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
   });
   const prom = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
   const readers: MetricReader[] = [prom];
-  if (opts.otlpPush) {
-    const p = parseEndpoint(opts.otlpPush.endpoint);
-    if (typeof p === 'string') throw new MetricsAddressError(opts.otlpPush.endpoint, `OTLP metrics endpoint: ${p}`);
-    const url = `${p.scheme === 'http' ? 'http' : 'https'}://${p.target}`;
+  const push = opts.otlpPush?.options;
+  if (push) {
+    const metadata = new grpc.Metadata();
+    for (const [k, v] of Object.entries(push.headers)) metadata.set(k, v);
     readers.push(new PeriodicExportingMetricReader({
-      exporter: new OTLPMetricExporter({ url }),
-      exportIntervalMillis: opts.otlpPush.intervalMs ?? 10_000,
+      exporter: new OTLPMetricExporter({
+        url: `${push.tls ? 'https' : 'http'}://${push.target}`,
+        credentials: push.tls
+          ? grpc.credentials.createSsl(push.tls.rootCert ?? null, push.tls.clientKey ?? null, push.tls.clientCert ?? null)
+          : grpc.credentials.createInsecure(),
+        metadata,
+        // CompressionAlgorithm (otlp-exporter-base, not a direct dependency) is the enum 'none' | 'gzip'.
+        compression: push.compression as unknown as ExporterCompression,
+        timeoutMillis: push.timeoutMs,
+        userAgent: `otelarmor/${agentVersion()}`,
+      }),
+      exportIntervalMillis: opts.otlpPush?.intervalMs ?? 10_000,
+      exportTimeoutMillis: Math.min(push.timeoutMs, opts.otlpPush?.intervalMs ?? 10_000),
     }));
   }
   // The SDK folds the series of an instrument beyond its default cardinality limit (2000) into one

@@ -6,6 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createMetricsSink } from '../../src/metrics/sink';
 import { startMetricsServer } from '../../src/metrics/server';
+import { defaultConfig } from '../../src/config';
+import { otlpOptionsFromConfig } from '../../src/otlp';
 import { tool } from '../helpers/env';
 import { loadEvents } from '../fixtures/events';
 import { freePort, sleep, TestCollector } from './otlp-helpers';
@@ -25,7 +27,7 @@ describe('OTLP metrics push to a real collector', function () {
     await col.start();
     const srv = await startMetricsServer({
       address: '127.0.0.1:0', cluster: 'c1', nodeName: 'node-a',
-      otlpPush: { endpoint: `http://127.0.0.1:${port}`, intervalMs: 500 },
+      otlpPush: { options: otlpOptionsFromConfig({ ...defaultConfig(), otlpEndpoint: `http://127.0.0.1:${port}` }, {}), intervalMs: 500 },
       readiness: () => ({ ready: true, detail: {} }),
     });
     try {
