@@ -63,7 +63,7 @@ async function start(cfg: AgentConfig, io: AgentIo, cleanups: (() => Promise<voi
     address: cfg.metricsAddress,
     cluster: cfg.cluster,
     nodeName: hostName,
-    otlpPush: cfg.otlpMetrics && cfg.otlpEndpoint ? { endpoint: cfg.otlpEndpoint } : null,
+    otlpPush: cfg.otlpMetrics ? { options: (await import('./otlp/options')).otlpOptionsFromConfig(cfg, process.env) } : null,
     readiness: () => ({ ready: ready.hooks > 0, detail: { hooksAttached: ready.hooks, exporter: ready.exporter } }),
   });
   cleanups.push(() => metricsServer.close());
