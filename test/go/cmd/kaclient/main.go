@@ -8,15 +8,20 @@
 //	MESSAGE <encoding/json of *pb.Message>
 //	END <alerts|logs|messages> <grpc status code> <received count>
 //	HEALTH <service> <status or error code>
+//	DIAL <n>                                  (-h2-frames: each TCP connection grpc-go opens)
+//	H2 <sent|recv> <PING|PING-ACK|GOAWAY <error code> <debug data>>   (-h2-frames, plaintext only)
+//	IDLE-DONE                                  (-idle: after the idle period, before the second HealthCheck)
 package main
 
 import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/binary"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"sort"
@@ -30,6 +35,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 )
 
@@ -64,6 +70,11 @@ func main() {
 	serverName := flag.String("tls-server-name", "", "TLS server name override")
 	timeout := flag.Duration("timeout", 60*time.Second, "overall deadline")
 	text := flag.Bool("text", false, "print karmor's text rendering instead of JSON (TEXT <line>)")
+	kaTime := flag.Duration("keepalive-time", 0, "client keepalive ping interval (0 = no keepalive; grpc-go raises values under 10s to 10s)")
+	kaTimeout := flag.Duration("keepalive-timeout", 20*time.Second, "client keepalive ping timeout")
+	kaPermit := flag.Bool("keepalive-permit-without-stream", false, "keepalive pings also without active RPCs")
+	h2Frames := flag.Bool("h2-frames", false, "report DIAL, PING and GOAWAY frames of the connection (plaintext only)")
+	idle := flag.Duration("idle", 0, "with -nonce and no streams: stay connected this long, then HealthCheck again on the same connection")
 	flag.Parse()
 
 	creds := insecure.NewCredentials()
@@ -87,6 +98,27 @@ func main() {
 		creds = credentials.NewTLS(cfg)
 	}
 	dialOpts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
+	if *kaTime > 0 {
+		// KubeArmor's clients (kubearmor-relay-server): ClientParameters{Time: 1s, Timeout: 5s, PermitWithoutStream: true}.
+		dialOpts = append(dialOpts, grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: *kaTime, Timeout: *kaTimeout, PermitWithoutStream: *kaPermit}))
+	}
+	if *h2Frames {
+		if *caFile != "" {
+			fmt.Fprintln(os.Stderr, "-h2-frames needs a plaintext connection")
+			os.Exit(2)
+		}
+		dials := 0
+		dialOpts = append(dialOpts, grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) {
+			dials++
+			emit("DIAL %d", dials)
+			c, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+			if err != nil {
+				return nil, err
+			}
+			// The client starts with the 24-byte HTTP/2 connection preface, then frames.
+			return &frameConn{Conn: c, sent: &h2Parser{dir: "sent", skip: 24}, recv: &h2Parser{dir: "recv"}}, nil
+		}))
+	}
 	if *window > 0 {
 		dialOpts = append(dialOpts, grpc.WithInitialWindowSize(int32(*window)), grpc.WithInitialConnWindowSize(int32(*window)))
 	}
@@ -138,6 +170,16 @@ func main() {
 			os.Exit(1)
 		}
 		emit("HEALTHCHECK %d %d", *nonce, r.Retval)
+		if *idle > 0 {
+			time.Sleep(*idle)
+			emit("IDLE-DONE")
+			r, err := client.HealthCheck(ctx, &pb.NonceMessage{Nonce: int32(*nonce) + 1})
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "HealthCheck after idle:", err)
+				os.Exit(1)
+			}
+			emit("HEALTHCHECK %d %d", *nonce+1, r.Retval)
+		}
 	}
 
 	var wg sync.WaitGroup
@@ -256,4 +298,64 @@ func karmorText(arr []byte, t string) string {
 		}
 	}
 	return str
+}
+
+// frameConn reports the HTTP/2 PING and GOAWAY frames crossing a plaintext gRPC connection.
+type frameConn struct {
+	net.Conn
+	sent, recv *h2Parser
+}
+
+func (c *frameConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	c.recv.feed(b[:n])
+	return n, err
+}
+
+func (c *frameConn) Write(b []byte) (int, error) {
+	c.sent.feed(b)
+	return c.Conn.Write(b)
+}
+
+// h2Parser splits one direction of an HTTP/2 connection into frames (RFC 9113 §4.1: 24-bit
+// length, 8-bit type, 8-bit flags, 31-bit stream id, payload). PING is type 6 (flag 0x1 = ACK),
+// GOAWAY type 7 (last stream id, 32-bit error code, debug data).
+type h2Parser struct {
+	dir  string
+	skip int
+	buf  []byte
+}
+
+var h2Errors = map[uint32]string{0: "NO_ERROR", 1: "PROTOCOL_ERROR", 2: "INTERNAL_ERROR", 3: "FLOW_CONTROL_ERROR",
+	4: "SETTINGS_TIMEOUT", 5: "STREAM_CLOSED", 6: "FRAME_SIZE_ERROR", 7: "REFUSED_STREAM", 8: "CANCEL",
+	9: "COMPRESSION_ERROR", 10: "CONNECT_ERROR", 11: "ENHANCE_YOUR_CALM", 12: "INADEQUATE_SECURITY", 13: "HTTP_1_1_REQUIRED"}
+
+func (p *h2Parser) feed(b []byte) {
+	if p.skip > 0 {
+		k := min(p.skip, len(b))
+		p.skip -= k
+		b = b[k:]
+	}
+	p.buf = append(p.buf, b...)
+	for len(p.buf) >= 9 {
+		n := int(p.buf[0])<<16 | int(p.buf[1])<<8 | int(p.buf[2])
+		if len(p.buf) < 9+n {
+			return
+		}
+		typ, flags, payload := p.buf[3], p.buf[4], p.buf[9:9+n]
+		switch {
+		case typ == 6 && flags&1 != 0:
+			emit("H2 %s PING-ACK", p.dir)
+		case typ == 6:
+			emit("H2 %s PING", p.dir)
+		case typ == 7 && n >= 8:
+			code := binary.BigEndian.Uint32(payload[4:8])
+			name, ok := h2Errors[code]
+			if !ok {
+				name = fmt.Sprintf("0x%x", code)
+			}
+			emit("H2 %s GOAWAY %s %q", p.dir, name, string(payload[8:]))
+		}
+		p.buf = p.buf[9+n:]
+	}
 }
