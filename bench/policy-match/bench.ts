@@ -4,9 +4,15 @@
 // process 15 %, network 15 %, capabilities 5 %, syscall 5 %), batches of 256.
 // Prints the steady-state cost (this mix turns ~46 % of events into alerts), the cost for the
 // events that stay logs, the cost with per-container indexes rebuilt on every batch (a
-// policy reload per batch: the worst case), and the ratio to the 1 µs/event target.
-//   node dist/bench/policy-match/bench.js [events=200000]
+// policy reload per batch: the worst case), each as absolute µs/event and as a ratio to two
+// references measured in the same run on the same events: JSON.parse of each event's JSON (the
+// machine's speed for a ~1 KB object) and the same PolicyEngine with no policies loaded (the
+// stage's fixed cost). Every figure is the best of ROUNDS interleaved rounds (other load on the
+// host only ever adds time). The target is ≤ 1 µs/event steady state.
+//   node dist/bench/policy-match/bench.js [events=200000] [rounds=5]
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { defaultConfig } from '../../src/config';
 import type { AgentEvent, KubeArmorEvent } from '../../src/events/types';
 import { AgentMetrics } from '../../src/metrics/metrics';
@@ -17,6 +23,7 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 const TARGET_US = 1;
 const BATCH = 256;
 const N = Number(process.argv[2] ?? 200_000);
+const ROUNDS = Number(process.argv[3] ?? 5);
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -63,15 +70,20 @@ function events(n: number): AgentEvent[] {
     '/usr/share/zoneinfo/UTC', '/home/app/.cache/x', '/etc/resolv.conf'];
   const procs = ['/bin/sh', '/usr/bin/curl', '/usr/local/bin/svc-1', '/usr/bin/nc', '/tmp/x/y', '/usr/lib/git-core/git', '/bin/ls'];
   const nets = ['domain=AF_INET type=SOCK_STREAM|SOCK_CLOEXEC protocol=TCP', 'domain=AF_INET type=SOCK_DGRAM protocol=UDP', 'domain=AF_INET type=SOCK_RAW protocol=ICMP', 'sa_family=AF_INET sin_port=443 sin_addr=10.0.0.1'];
+  // Pod identity strings are shared by every event of a pod, as the Enricher shares them (one
+  // rendered Labels string per pod record, the pod watcher's name/id strings).
+  const pods = Array.from({ length: 20 }, (_, w) => ({
+    pod: `svc-${w}-0`, labels: w % 2 === 0 ? `app=svc-${w},tier=allow` : `app=svc-${w}`, cid: `c${w}`, cgroup: String(w),
+  }));
   const out: AgentEvent[] = [];
   for (let i = 0; i < n; i++) {
     const w = Math.floor(r() * 20);
-    const allow = w % 2 === 0;
+    const pod = pods[w]!;
     const x = r();
     const proc = pick(procs);
     const ka: KubeArmorEvent = {
       Timestamp: 1784900000, UpdatedTime: '2026-07-24T12:13:20.123456Z', ClusterName: 'default', HostName: 'node-a',
-      NamespaceName: 'prod', PodName: `svc-${w}-0`, Labels: allow ? `app=svc-${w},tier=allow` : `app=svc-${w}`, ContainerID: `c${w}`,
+      NamespaceName: 'prod', PodName: pod.pod, Labels: pod.labels, ContainerID: pod.cid,
       ContainerName: 'main', HostPPID: 100, HostPID: 200 + i, PPID: 1, PID: 7, UID: 0, Type: 'ContainerLog', Operation: 'File',
       Result: 'Passed', ProcessName: proc, ParentProcessName: '/bin/sh', Source: `${proc} arg`,
     };
@@ -84,10 +96,19 @@ function events(n: number): AgentEvent[] {
     else { ka.Resource = '/tmp/f'; ka.Data = 'syscall=SYS_UNLINK'; syscall = 'unlink'; openFlags = undefined; ka.ProcessName = '/usr/bin/rm'; ka.Source = '/usr/bin/rm /tmp/f'; }
     out.push({
       ka, timeNs: 0n, observedNs: 0n,
-      extras: { syscall, retval: 0, ancestry: [], pidNs: 4026532000 + w, mntNs: 4026533000 + w, cgroupId: String(w), ...(openFlags !== undefined ? { openFlags } : {}) },
+      extras: { syscall, retval: 0, ancestry: [], pidNs: 4026532000 + w, mntNs: 4026533000 + w, cgroupId: pod.cgroup, ...(openFlags !== undefined ? { openFlags } : {}) },
     });
   }
   return out;
+}
+
+function best(rounds: number, f: () => { us: number; alerts: number }): { us: number; alerts: number } {
+  let b = f();
+  for (let i = 1; i < rounds; i++) {
+    const r = f();
+    if (r.us < b.us) b = r;
+  }
+  return b;
 }
 
 function run(engine: PolicyEngine, evs: AgentEvent[], reload?: () => void): { us: number; alerts: number } {
@@ -102,32 +123,67 @@ function run(engine: PolicyEngine, evs: AgentEvent[], reload?: () => void): { us
   return { us: Number(process.hrtime.bigint() - t0) / 1e3 / evs.length, alerts };
 }
 
+/** The engine as the agent runs it: alert counters on a real OpenTelemetry meter. */
+function engineFor(store: PolicyStore): PolicyEngine {
+  return new PolicyEngine({
+    store, config: { ...defaultConfig(), alertThrottling: false }, metrics: new AgentMetrics(new MeterProvider().getMeter('bench')), hostName: 'node-a',
+    hostLabels: {}, enforcerCanBlock: true, lsmActive: false,
+  });
+}
+
+/** JSON.parse of every event's JSON text, timed like run(). */
+function parseRun(texts: readonly string[]): { us: number; alerts: number } {
+  let n = 0;
+  const t0 = process.hrtime.bigint();
+  for (const t of texts) n += (JSON.parse(t) as { PID: number }).PID > 0 ? 1 : 0;
+  return { us: Number(process.hrtime.bigint() - t0) / 1e3 / texts.length, alerts: n };
+}
+
 function main(): void {
   const store = new PolicyStore();
   const rep = store.load([path.join(ROOT, 'policies/examples'), path.join(ROOT, 'test/fixtures/policies/valid')]);
   if (rep.errors.length) throw new Error(rep.errors.join('\n'));
   store.replaceSource('bench', generatedPolicies());
-  const engine = new PolicyEngine({
-    store, config: { ...defaultConfig(), alertThrottling: false }, metrics: new AgentMetrics(), hostName: 'node-a',
-    hostLabels: {}, enforcerCanBlock: true, lsmActive: false,
-  });
+  const engine = engineFor(store);
+  const empty = engineFor(new PolicyStore());
   const evs = events(N);
-  run(engine, evs.slice(0, 20_000)); // warm-up (JIT, indexes)
-  const steady = run(engine, evs);
+  const texts = evs.map((e) => JSON.stringify({ ...e.ka, extras: e.extras }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+  // Warm-up (JIT, indexes), then interleaved rounds.
+  run(engine, evs.slice(0, 20_000));
+  run(empty, evs.slice(0, 20_000));
+  parseRun(texts.slice(0, 20_000));
   // The events that stay logs (most of production traffic: no rule and no posture applies).
   const quiet = evs.filter((e) => engine.process([e])[0] === e);
-  run(engine, quiet.slice(0, 20_000));
-  const logs = run(engine, quiet);
+  let steady = { us: Infinity, alerts: 0 };
+  let logs = { us: Infinity, alerts: 0 };
+  let none = { us: Infinity, alerts: 0 };
+  let parse = { us: Infinity, alerts: 0 };
+  for (let r = 0; r < ROUNDS; r++) {
+    const s = run(engine, evs);
+    if (s.us < steady.us) steady = s;
+    const l = run(engine, quiet);
+    if (l.us < logs.us) logs = l;
+    const z = run(empty, evs);
+    if (z.us < none.us) none = z;
+    const p = parseRun(texts);
+    if (p.us < parse.us) parse = p;
+  }
   const gen = generatedPolicies();
-  const cold = run(engine, evs.slice(0, Math.min(evs.length, 20_000)), () => store.replaceSource('bench', gen));
+  const cold = best(Math.min(ROUNDS, 3), () => run(engine, evs.slice(0, Math.min(evs.length, 20_000)), () => store.replaceSource('bench', gen)));
   const rules = store.snapshot.rules.length;
+  const x = (us: number, ref: number) => `${(us / ref).toFixed(2)}x`;
+  const line = (name: string, r: { us: number }, note: string) =>
+    `  ${name.padEnd(22)} ${r.us.toFixed(3)} µs/event  ${x(r.us, parse.us).padStart(7)} JSON.parse  ${x(r.us, none.us).padStart(8)} no-policy engine  ${note}\n`;
   process.stdout.write(
-    `policy-match: ${store.snapshot.policies.length} policies, ${rules} rules, ${evs.length} events, batch ${BATCH}\n` +
-    `  steady state           ${steady.us.toFixed(3)} µs/event (${steady.alerts} alerts)\n` +
-    `  events staying logs    ${logs.us.toFixed(3)} µs/event (${quiet.length} events)\n` +
-    `  reload every batch     ${cold.us.toFixed(3)} µs/event (index rebuilt per container per batch)\n` +
-    `  target ${TARGET_US} µs/event: steady/target = ${(steady.us / TARGET_US).toFixed(2)} (${steady.us <= TARGET_US ? 'met' : 'NOT met'})\n`,
+    `policy-match: ${store.snapshot.policies.length} policies, ${rules} rules, ${evs.length} events, batch ${BATCH}, best of ${ROUNDS} rounds (load ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} CPUs)\n` +
+    `  references (same run): JSON.parse of the event ${parse.us.toFixed(3)} µs/event; engine with no policies ${none.us.toFixed(3)} µs/event\n` +
+    line('steady state', steady, `(${steady.alerts} alerts)`) +
+    line('events staying logs', logs, `(${quiet.length} events)`) +
+    line('reload every batch', cold, '(index rebuilt per container per batch)') +
+    `  target ≤ ${TARGET_US} µs/event steady state: ${steady.us <= TARGET_US ? 'met' : 'NOT met'}\n`,
   );
 }
 
-main();
+// Importable (profiling the steady-state loop alone); runs when executed.
+export { engineFor, events, generatedPolicies, run };
+if (require.main === module) main();

@@ -121,16 +121,17 @@ export class AgentMetrics {
     this._dropped?.add(n, { stage, reason });
   }
 
-  alert(policy: string, severity: string, action: string, operation: string, namespace: string): void {
+  /** `n` alerts with these labels (the policy stage counts a batch, then calls once per label set). */
+  alert(policy: string, severity: string, action: string, operation: string, namespace: string, n = 1): void {
     const key = `${policy}\u0000${severity}\u0000${action}\u0000${operation}\u0000${namespace}`;
     if (!this._alertLabelSets.has(key)) {
       if (this._alertLabelSets.size >= AgentMetrics.ALERT_CARDINALITY_CAP) {
-        this._alerts?.add(1, { policy: 'other', severity, action, operation, namespace: 'other' });
+        this._alerts?.add(n, { policy: 'other', severity, action, operation, namespace: 'other' });
         return;
       }
       this._alertLabelSets.add(key);
     }
-    this._alerts?.add(1, { policy, severity, action, operation, namespace });
+    this._alerts?.add(n, { policy, severity, action, operation, namespace });
   }
 
   /** Alert count by workload; `pod` is "" for host alerts. Capped like alert(). */

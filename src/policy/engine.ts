@@ -20,6 +20,7 @@ import { matchEvent, matchSyscallRule, RuleIndex, type Verdict } from './matcher
 import { parseLabels, rulesFor, type HostIdentity, type Identity } from './rules';
 import type { PolicyStore } from './store';
 import { AUDITED_SYSCALLS } from './tables';
+import { AlertTally, type AlertSink } from './alert-tally';
 import { AlertThrottle } from './throttle';
 import type { MatchRule, RuleCategory } from './types';
 
@@ -79,6 +80,9 @@ export class PolicyEngine implements EventStage {
   private readonly settingsCache = new Map<string, { ns: string; nsAnn: unknown; podAnn: unknown; s: TargetSettings }>();
   private hostCache?: { nodeAnn: unknown; s: TargetSettings };
   private readonly ruleMeta = new WeakMap<MatchRule, { severity: string | undefined; tags: string | undefined }>();
+  /** Alerts of the current process() call, counted into the metrics when it returns. */
+  private readonly tally = new AlertTally();
+  private readonly countAlerts: AlertSink = (p, s, a, o, ns, n) => this.opts.metrics.alert(p, s, a, o, ns, n);
 
   constructor(opts: PolicyEngineOptions) {
     this.opts = opts;
@@ -229,6 +233,15 @@ export class PolicyEngine implements EventStage {
 
   process(batch: AgentEvent[]): AgentEvent[] {
     const out: AgentEvent[] = [];
+    try {
+      this.batchOf(batch, out);
+    } finally {
+      this.tally.flush(this.countAlerts);
+    }
+    return out;
+  }
+
+  private batchOf(batch: AgentEvent[], out: AgentEvent[]): void {
     for (const ev of batch) {
       const n = out.length;
       try {
@@ -243,7 +256,6 @@ export class PolicyEngine implements EventStage {
         if (i >= 0) out.splice(i, 1);
       }
     }
-    return out;
   }
 
   private one(ev: AgentEvent, out: AgentEvent[]): void {
@@ -253,7 +265,8 @@ export class PolicyEngine implements EventStage {
     const host = t === 'HostLog' || !ev.ka.ContainerID;
     if (!host) this.track(ev);
     const ns = host ? undefined : ev.ka.NamespaceName ?? '';
-    if (this.policyMode(ns, host ? undefined : ev.ka.ContainerID) === 'disabled') { out.push(ev); return; }
+    const st = this.settings(ns, host ? undefined : ev.ka.ContainerID);
+    if (st.mode === 'disabled') { out.push(ev); return; }
     const cat = CATEGORY[ev.ka.Operation];
     if (!cat) { out.push(ev); return; }
     const ix = this.index(ev, host);
@@ -274,7 +287,7 @@ export class PolicyEngine implements EventStage {
       if (r && r.category === cat) verdict = { kind: 'rule', rule: r };
     }
     verdict ??= matchEvent(ix, ev);
-    const alert = this.render(ev, verdict, cat, host, ns);
+    const alert = this.render(ev, verdict, cat, host, st);
     if (alert) {
       const a = this.emit(alert);
       if (a) out.push(a);
@@ -313,12 +326,12 @@ export class PolicyEngine implements EventStage {
         for (const k of ['NamespaceName', 'PodName', 'Labels', 'Owner', 'ContainerID', 'ContainerName', 'ContainerImage', 'NodeID'] as const) {
           if (ka[k] !== undefined) (notice as unknown as Record<string, unknown>)[k] = ka[k];
         }
-        this.opts.metrics.alert('AlertThreshold', '', '', 'AlertThreshold', ka.NamespaceName ?? '');
+        this.tally.add('AlertThreshold', '', '', 'AlertThreshold', ka.NamespaceName ?? '');
         return { ...alert, ka: notice };
       }
     }
     const k = alert.ka;
-    this.opts.metrics.alert(k.PolicyName ?? '', k.Severity ?? '', k.Action ?? '', k.Operation, k.NamespaceName ?? '');
+    this.tally.add(k.PolicyName ?? '', k.Severity ?? '', k.Action ?? '', k.Operation, k.NamespaceName ?? '');
     return alert;
   }
 
@@ -330,11 +343,11 @@ export class PolicyEngine implements EventStage {
     return 'eBPF Monitor';
   }
 
-  private render(ev: AgentEvent, v: Verdict, cat: RuleCategory, host: boolean, ns: string | undefined): AgentEvent | undefined {
+  /** st: the event target's settings (kubearmor-policy mode, postures). */
+  private render(ev: AgentEvent, v: Verdict, cat: RuleCategory, host: boolean, st: TargetSettings): AgentEvent | undefined {
     const passed = ev.ka.Result === 'Passed';
     if (v.kind === 'none') return undefined;
-    const cid = host ? undefined : ev.ka.ContainerID;
-    const audited = this.audited(ns, cid);
+    const audited = st.mode !== 'enabled';
     if (v.kind === 'rule') {
       const r = v.rule;
       if (r.action === 'Allow') return undefined;
@@ -342,7 +355,7 @@ export class PolicyEngine implements EventStage {
       const by = audited ? undefined : this.blockedBy(ev);
       return by ? this.alertFromRule(ev, r, 'Block', by, host) : this.alertFromRule(ev, r, 'Audit (Block)', 'eBPF Monitor', host);
     }
-    const ps = this.postures(ns, cid);
+    const ps = st.postures;
     const posture = cat === 'network' ? ps.network : cat === 'capabilities' ? ps.capabilities : ps.file;
     if (posture === 'audit') return passed ? this.defaultPosture(ev, 'Audit', 'eBPF Monitor', host) : undefined;
     const by = audited ? undefined : this.blockedBy(ev);

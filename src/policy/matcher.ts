@@ -22,13 +22,29 @@ const POSTURE: Verdict = { kind: 'posture' };
 interface PathIndex {
   exact: Map<string, MatchRule[]>;
   dirs: Map<string, MatchRule[]>;
+  /** dirs keyed without the trailing "/" (the directory itself: rule dir "/etc/" for "/etc"). */
+  dirSelf: Map<string, MatchRule[]>;
   execname: Map<string, MatchRule[]>;
   patterns: MatchRule[];
   allowList: boolean;
+  /** Target path → the rule lists of its lookup levels (structure only: the event's source,
+   *  access and owner are applied per event). Bounded; rebuilt with the index. */
+  levels: Map<string, PathLevels>;
 }
 
+/** The candidate rules of one target path, per lookup level (matchPath's order). */
+interface PathLevels {
+  exact: readonly MatchRule[] | undefined;
+  dirSelf: readonly MatchRule[] | undefined;
+  execname: readonly MatchRule[] | undefined;
+  /** Ancestor directories that have rules, deepest first; direct = T's parent. */
+  dirs: { rules: readonly MatchRule[]; direct: boolean }[];
+}
+
+const LEVELS_CACHE_MAX = 8192;
+
 function pathIndex(): PathIndex {
-  return { exact: new Map(), dirs: new Map(), execname: new Map(), patterns: [], allowList: false };
+  return { exact: new Map(), dirs: new Map(), dirSelf: new Map(), execname: new Map(), patterns: [], allowList: false, levels: new Map() };
 }
 
 function add(m: Map<string, MatchRule[]>, k: string, r: MatchRule): void {
@@ -57,7 +73,10 @@ export class RuleIndex {
           const ix = r.category === 'process' ? this.process : this.file;
           if (r.action === 'Allow') ix.allowList = true;
           if (r.type === 'path') add(ix.exact, r.target, r);
-          else if (r.type === 'dir') add(ix.dirs, r.target, r);
+          else if (r.type === 'dir') {
+            add(ix.dirs, r.target, r);
+            if (r.target !== '/') add(ix.dirSelf, r.target.slice(0, -1), r);
+          }
           else if (r.type === 'execname') add(ix.execname, r.target, r);
           else if (r.type === 'pattern') ix.patterns.push(r);
           break;
@@ -166,6 +185,28 @@ function best2(a: readonly MatchRule[] | undefined, b: readonly MatchRule[] | un
 
 const noSource = (r: MatchRule) => r.source === '';
 
+function levelsOf(ix: PathIndex, T: string, category: 'process' | 'file'): PathLevels {
+  let lv = ix.levels.get(T);
+  if (lv) return lv;
+  const dirs: PathLevels['dirs'] = [];
+  if (ix.dirs.size && T !== '/') {
+    // Ancestors of T deepest first: T up to each "/" (the root "/" last).
+    for (let i = T.lastIndexOf('/'), direct = true; i >= 0; i = i === 0 ? -1 : T.lastIndexOf('/', i - 1), direct = false) {
+      const l = ix.dirs.get(i === 0 ? '/' : T.slice(0, i + 1));
+      if (l) dirs.push({ rules: l, direct });
+    }
+  }
+  lv = {
+    exact: ix.exact.get(T),
+    dirSelf: T === '/' ? ix.dirs.get('/') : ix.dirSelf.get(T),
+    execname: category === 'process' && ix.execname.size ? ix.execname.get(T.slice(T.lastIndexOf('/') + 1)) : undefined,
+    dirs,
+  };
+  if (ix.levels.size >= LEVELS_CACHE_MAX) ix.levels.clear();
+  ix.levels.set(T, lv);
+  return lv;
+}
+
 function matchPath(ix: PathIndex, ev: AgentEvent, category: 'process' | 'file'): Verdict {
   const T = eventTargetPath(ev, category);
   if (T === '') return NONE;
@@ -173,33 +214,19 @@ function matchPath(ix: PathIndex, ev: AgentEvent, category: 'process' | 'file'):
   const self = ev.ka.ProcessName;
   // KubeArmor user space: fromSource matches the parent's or the process' own exec path.
   const withSource = (r: MatchRule) => r.source !== '' && (r.source === parent || r.source === self);
-  const dirSelf = T === '/' ? undefined : ix.dirs.get(`${T}/`);
-  const exact = ix.exact.get(T);
-  let w = best2(exact, dirSelf, withSource) ?? best2(exact, dirSelf, noSource);
-  if (T === '/' && !w) {
-    const root = ix.dirs.get('/');
-    w = best(root, withSource) ?? best(root, noSource);
-  }
+  const lv = levelsOf(ix, T, category);
+  // The directory itself ("/etc" for dir "/etc/"; "/" for dir "/") is on the exact level.
+  let w = best2(lv.exact, lv.dirSelf, withSource) ?? best2(lv.exact, lv.dirSelf, noSource);
   if (w) return decide(w, ev, ix.allowList);
-  if (category === 'process' && ix.execname.size) {
-    const l = ix.execname.get(T.slice(T.lastIndexOf('/') + 1));
-    w = best(l, withSource) ?? best(l, noSource);
+  if (lv.execname) {
+    w = best(lv.execname, withSource) ?? best(lv.execname, noSource);
     if (w) return decide(w, ev, ix.allowList);
   }
-  if (ix.dirs.size && T !== '/') {
-    const direct = parentDir(T);
-    let d = direct;
-    for (let depth = 0; depth < 4096; depth++) {
-      const l = ix.dirs.get(d);
-      if (l) {
-        w = best(l, withSource);
-        if (w && (w.recursive || d === direct)) return decide(w, ev, ix.allowList);
-        w = best(l, noSource);
-        if (w && (w.recursive || d === direct)) return decide(w, ev, ix.allowList);
-      }
-      if (d === '/') break;
-      d = parentDir(d.slice(0, -1));
-    }
+  for (const { rules, direct } of lv.dirs) {
+    w = best(rules, withSource);
+    if (w && (w.recursive || direct)) return decide(w, ev, ix.allowList);
+    w = best(rules, noSource);
+    if (w && (w.recursive || direct)) return decide(w, ev, ix.allowList);
   }
   if (ix.patterns.length) {
     const res = ev.ka.Resource ?? '';

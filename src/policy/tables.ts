@@ -55,6 +55,21 @@ const SOCKTYPE_TO_POLICY: Record<string, string> = {
  * socket is tcp/udp; a raw socket without a known protocol is `raw`; else the socket type.
  */
 export function eventProtocol(resource: string | undefined, socket?: { domain: string; type: string; protocol: string }): string | undefined {
+  if (socket || !resource) return protocolOf(resource, socket);
+  // Resource strings of socket events repeat (a handful per workload): parse each once.
+  let p = PROTOCOL_BY_RESOURCE.get(resource);
+  if (p === undefined && !PROTOCOL_BY_RESOURCE.has(resource)) {
+    p = protocolOf(resource, undefined);
+    if (PROTOCOL_BY_RESOURCE.size >= PROTOCOL_CACHE_MAX) PROTOCOL_BY_RESOURCE.clear();
+    PROTOCOL_BY_RESOURCE.set(resource, p);
+  }
+  return p;
+}
+
+const PROTOCOL_CACHE_MAX = 4096;
+const PROTOCOL_BY_RESOURCE = new Map<string, string | undefined>();
+
+function protocolOf(resource: string | undefined, socket?: { domain: string; type: string; protocol: string }): string | undefined {
   let proto: string | undefined;
   let type: string | undefined;
   let domain: string | undefined;
