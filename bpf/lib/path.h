@@ -31,7 +31,16 @@ static long path__up(__u32 i, struct path__walk_ctx *c)
 	parent = BPF_CORE_READ(d, d_parent);
 	if (d == mroot || d == parent) {
 		mp = BPF_CORE_READ(m, mnt_parent);
-		if (mp == m || d != mroot)
+		if (d != mroot) {
+			/* Disconnected dentry (its own parent, not a mount root): a memfd or another
+			 * pseudo file; d_path() shows it as "/" + its name ("/memfd:x (deleted)"). */
+			if (c->n < OA_PATH_DEPTH) {
+				c->s->dents[c->n & (OA_PATH_DEPTH - 1)] = d;
+				c->n++;
+			}
+			return 1;
+		}
+		if (mp == m)
 			return 1;
 		c->d = BPF_CORE_READ(m, mnt_mountpoint);
 		c->m = mp;

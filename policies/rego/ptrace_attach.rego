@@ -11,8 +11,8 @@ package otelarmor.rules.ptrace_attach
 import data.otelarmor.lib
 
 alerts contains {"i": i, "message": concat("", ["ptrace ", req, " by ", lib.proc(e), " (", data_str, ")"])} if {
-	some i, e in input.events
-	e.extras.syscall == "ptrace"
+	some i in lib.candidates("syscall", "ptrace")
+	e := input.events[i]
 	data_str := object.get(e, "Data", "")
 	m := regex.find_all_string_submatch_n(`request=(PTRACE_(ATTACH|SEIZE|POKETEXT|POKEDATA|POKEUSER))\b`, data_str, 1)
 	req := m[0][1]
