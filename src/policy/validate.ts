@@ -485,7 +485,10 @@ export function validatePolicyObject(
     if (n === 0) c.err(p, 'section has no rules (matchSyscalls or matchPaths)');
   }
 
-  if (host && spec.device !== undefined) sections++;
+  if (host && spec.device !== undefined && spec.device !== null) {
+    sections++;
+    validateDevice(c, spec.device, [...sp, 'device']);
+  }
   if (sections === 0 && appArmor === undefined && !presets) c.err(sp, 'no rules: set at least one of process, file, network, capabilities, syscalls');
   if (c.errors.length) return { errors: c.errors };
   const policy: NormalizedPolicy = {
@@ -529,6 +532,58 @@ function validateArgs(c: Ctx, v: unknown, path: readonly Seg[]): void {
     if (typeof a !== 'string') c.err([...path, i], 'must be a string');
     else if (a.length > 104) c.err([...path, i], 'longer than 104 characters');
   });
+}
+
+/** USB class names of KubeArmor's USB device handler (usb.org class codes). */
+const USB_CLASSES: ReadonlyMap<string, number> = new Map([
+  ['AUDIO', 1], ['COMMUNICATION-CDC', 2], ['HID', 3], ['PHYSICAL', 5], ['IMAGE', 6], ['PRINTER', 7], ['MASS-STORAGE', 8],
+  ['HUB', 9], ['CDC-DATA', 10], ['SMART-CARD', 11], ['CONTENT-SECURITY', 13], ['VIDEO', 14], ['PERSONAL-HEALTHCARE', 15],
+  ['AUDIO/VIDEO', 16], ['BILLBOARD', 17], ['TYPE-C-BRIDGE', 18], ['BULK-DISPLAY', 19], ['MCTP', 20], ['I3C', 60],
+  ['DIAGNOSTIC', 220], ['WIRELESS-CONTROLLER', 224], ['MISCELLANEOUS', 239], ['APPLICATION-SPECIFIC', 254], ['VENDOR-SPECIFIC', 255],
+]);
+/** Named subclasses exist only for HID. */
+const HID_SUBCLASSES = ['KEYBOARD', 'MOUSE'];
+
+/** A USB code 0..255: a YAML integer, or a string in decimal or 0x hex. */
+function usbCode(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 && v <= 255 ? v : undefined;
+  if (typeof v !== 'string') return undefined;
+  const t = v.trim();
+  const n = /^\d{1,3}$/.test(t) ? Number(t) : /^0[xX][0-9a-fA-F]{1,2}$/.test(t) ? parseInt(t.slice(2), 16) : NaN;
+  return n >= 0 && n <= 255 ? n : undefined;
+}
+
+/** Host policy `device` (KubeArmor's USB device handler): validated, never enforced here. */
+function validateDevice(c: Ctx, v: unknown, p: readonly Seg[]): void {
+  const dev = c.obj(v, p);
+  if (!dev) return;
+  c.keys(dev, p, ['matchDevice', ...META_KEYS]);
+  c.meta(dev, p, true);
+  let n = 0;
+  c.list(dev.matchDevice, [...p, 'matchDevice']).forEach((e, i) => {
+    const rp = [...p, 'matchDevice', i];
+    const o = c.obj(e, rp); if (!o) return; n++;
+    c.keys(o, rp, ['class', 'subClass', 'protocol', 'level', ...META_KEYS]);
+    c.meta(o, rp, true);
+    const cls = o.class;
+    let clsNum: number | undefined;
+    if (cls === undefined || cls === null) c.err([...rp, 'class'], 'required');
+    else if (typeof cls === 'string' && (cls.trim().toUpperCase() === 'ALL' || USB_CLASSES.has(cls.trim().toUpperCase()))) clsNum = USB_CLASSES.get(cls.trim().toUpperCase());
+    else if ((clsNum = usbCode(cls)) === undefined) {
+      c.err([...rp, 'class'], `must be a USB class name (${[...USB_CLASSES.keys()].join(', ')}), ALL, or a code 0-255 (decimal or 0x hex), got ${JSON.stringify(cls)}`);
+    }
+    const sub = o.subClass;
+    if (sub !== undefined && sub !== null) {
+      const named = typeof sub === 'string' && HID_SUBCLASSES.includes(sub.trim().toUpperCase());
+      if (named && clsNum !== 3) c.err([...rp, 'subClass'], `named subclasses (${HID_SUBCLASSES.join(', ')}) need class HID`);
+      else if (!named && usbCode(sub) === undefined) c.err([...rp, 'subClass'], `must be a code 0-255 (decimal or 0x hex) or, for class HID, ${HID_SUBCLASSES.join(' or ')}; got ${JSON.stringify(sub)}`);
+    }
+    const proto = o.protocol;
+    if (proto !== undefined && proto !== null && usbCode(proto) === undefined) c.err([...rp, 'protocol'], `must be a code 0-255 (decimal or 0x hex), got ${JSON.stringify(proto)}`);
+    const level = o.level;
+    if (level !== undefined && level !== null && (typeof level !== 'number' || !Number.isInteger(level) || level < 1)) c.err([...rp, 'level'], 'must be an integer >= 1');
+  });
+  if (n === 0) c.err(p, 'section has no rules (matchDevice)');
 }
 
 function validatePresets(c: Ctx, v: unknown, path: readonly Seg[]): void {

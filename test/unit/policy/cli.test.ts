@@ -20,7 +20,7 @@ describe('otelarmor policy validate', () => {
   it('exits 0 for valid policies and examples', () => {
     const r = run('policy', 'validate', VALID, path.join(ROOT, 'policies/examples'));
     assert.equal(r.stderr, '');
-    assert.equal(r.stdout, '11 valid policies in 9 file(s)\n');
+    assert.equal(r.stdout, '13 valid policies in 10 file(s)\n');
     assert.equal(r.code, EXIT.OK);
   });
 

@@ -379,6 +379,17 @@ ${sel}
   const hit = (e: ReturnType<typeof engine>['engine'], init: Parameters<typeof cev>[0]) =>
     one(e, cev({ Resource: '/etc/motd', extras: { killed: true }, ...init })).ka.PolicyName;
 
+  it('a KubeArmorPolicy without selector selects every container of its namespace only', () => {
+    const { engine: e } = engine();
+    const ev = (ns: string, labels: string) => cev({ NamespaceName: ns, Labels: labels, Resource: '/etc/dev-only', ProcessName: '/bin/cat' });
+    for (const labels of ['app=web', 'app=db,tier=x', '']) {
+      const a = one(e, ev('dev', labels));
+      assert.deepEqual([a.ka.Type, a.ka.PolicyName, a.ka.Action], ['MatchedPolicy', 'ksp-no-selector', 'Audit'], labels);
+    }
+    const other = ev('prod', 'app=web');
+    assert.equal(one(e, other), other);
+  });
+
   it('cluster policy NotIn namespace', () => {
     const { engine: e } = engine();
     const ev = cev({ NamespaceName: 'dev', Operation: 'Process', ProcessName: '/bin/bash', Resource: '/bin/bash', extras: { killed: true } });
