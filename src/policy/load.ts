@@ -84,7 +84,15 @@ export function parsePolicyText(text: string, file: string): { policies: Normali
   return { policies, errors, rejected, unattributed };
 }
 
-function collectFiles(root: string, out: string[], errors: PolicyError[]): void {
+/**
+ * Policy files under `root` (itself if a file), depth first in name order. Symlinks are
+ * followed, but every directory and file is taken once, under the first name that reaches it
+ * (`seen` holds dev:inode), so a symlinked directory, a loop or a repeated root adds nothing.
+ * Names starting with ".." are skipped: a Kubernetes ConfigMap/Secret volume holds the files in
+ * `..<timestamp>/`, points `..data` at it and links each `name -> ..data/name`; only `name` is
+ * the policy file.
+ */
+function collectFiles(root: string, out: string[], errors: PolicyError[], seen: Set<string>): void {
   let st;
   try {
     st = statSync(root);
@@ -92,15 +100,33 @@ function collectFiles(root: string, out: string[], errors: PolicyError[]): void 
     errors.push({ file: root, document: 0, path: '', reason: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
     return;
   }
-  if (st.isDirectory()) {
-    for (const name of readdirSync(root).sort()) {
-      const p = path.join(root, name);
-      let s;
-      try { s = statSync(p); } catch { continue; }
-      if (s.isDirectory()) collectFiles(p, out, errors);
-      else if (/\.ya?ml$/i.test(name)) out.push(p);
+  const id = `${st.dev}:${st.ino}`;
+  if (seen.has(id)) return;
+  seen.add(id);
+  if (!st.isDirectory()) {
+    out.push(root);
+    return;
+  }
+  let names: string[];
+  try {
+    names = readdirSync(root).sort();
+  } catch (e) {
+    errors.push({ file: root, document: 0, path: '', reason: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
+    return;
+  }
+  for (const name of names) {
+    if (name.startsWith('..')) continue;
+    const p = path.join(root, name);
+    let s;
+    try { s = statSync(p); } catch { continue; }
+    if (s.isDirectory()) collectFiles(p, out, errors, seen);
+    else if (/\.ya?ml$/i.test(name)) {
+      const fid = `${s.dev}:${s.ino}`;
+      if (seen.has(fid)) continue;
+      seen.add(fid);
+      out.push(p);
     }
-  } else out.push(root);
+  }
 }
 
 /** Load policies from files and directories (recursively, *.yaml / *.yml), in sorted order.
@@ -108,7 +134,8 @@ function collectFiles(root: string, out: string[], errors: PolicyError[]): void 
 export function loadPolicyPaths(roots: readonly string[]): LoadResult {
   const files: string[] = [];
   const errors: PolicyError[] = [];
-  for (const r of roots) collectFiles(r, files, errors);
+  const seen = new Set<string>();
+  for (const r of roots) collectFiles(r, files, errors, seen);
   const uniq = [...new Set(files)].sort();
   const policies: NormalizedPolicy[] = [];
   const rejected: string[] = [];
