@@ -9,7 +9,7 @@ import { KernelReference, type KernelVerdict } from '../../../src/policy/kernel-
 import { loadPolicyPaths } from '../../../src/policy/load';
 import { matchEvent, matchSyscallRule, RuleIndex, type Verdict } from '../../../src/policy/matcher';
 import { buildRuleList, rulesFor, type Identity } from '../../../src/policy/rules';
-import { sortPolicies } from '../../../src/policy/store';
+import { PolicyStore, sortPolicies } from '../../../src/policy/store';
 import type { NormalizedPolicy } from '../../../src/policy/types';
 import { ROOT } from '../../helpers/env';
 import { cev, hev } from './helpers';
@@ -26,6 +26,13 @@ function policies(dir: string): NormalizedPolicy[] {
   const r = loadPolicyPaths([path.join(FIX, dir)]);
   assert.deepEqual(r.errors, []);
   return r.policies;
+}
+
+function loadPolicyObjects(objs: unknown[]): NormalizedPolicy[] {
+  const store = new PolicyStore();
+  const r = store.replaceSource('test', objs);
+  assert.deepEqual(r.errors, []);
+  return [...store.snapshot.policies];
 }
 
 function shuffle<T>(a: readonly T[], seed: number): T[] {
@@ -114,6 +121,22 @@ describe('compile: golden KernelRuleSet', () => {
       [RuleKind.Network, 1, '', '/usr/bin/ping'],
       [RuleKind.Capability, 16, '', '/usr/sbin/insmod'],
     ]);
+  });
+
+  it('a matchPatterns Allow rule (user space only) turns a block posture into audit for its kind only', () => {
+    const ps = loadPolicyObjects([{
+      apiVersion: 'security.kubearmor.com/v1', kind: 'KubeArmorPolicy', metadata: { name: 'pat-allow', namespace: 'prod' },
+      spec: {
+        selector: { matchLabels: { app: 'api' } }, action: 'Allow',
+        file: { matchPatterns: [{ pattern: '/srv/*.json' }], matchPaths: [{ path: '/etc/app.conf' }] },
+        network: { matchProtocols: [{ protocol: 'tcp' }] },
+      },
+    }]);
+    const block = { postureFor: () => ({ file: 'block' as const, network: 'block' as const, capabilities: 'block' as const }) };
+    const { set } = compile(ps, [API], HOST, block);
+    assert.deepEqual(set.postures.map((p) => [p.kind, p.mode]), [[RuleKind.File, PostureMode.AllowListAudit], [RuleKind.Network, PostureMode.AllowListBlock]]);
+    assert.deepEqual(set.userSpaceOnly, [{ pidNs: API.pidNs, mntNs: API.mntNs, kind: RuleKind.File }]);
+    assert.deepEqual(encodeRuleSet(set).postures.map((e) => e.value.readUInt32LE(0)), [PostureMode.AllowListAudit | PostureUserSpace, PostureMode.AllowListBlock]);
   });
 
   it('audited namespaces compile Block as Audit and block postures as audit', () => {
