@@ -1,8 +1,11 @@
 // Throughput of the OTLP sink into a real collector (otel/collector-bench.yaml: OTLP/gRPC in,
-// debug exporter at basic verbosity). Prints events/s from first write to the end of flush(), and
-// how many were lost: written − otelcol_receiver_accepted_log_records (the collector's own count).
-// Usage: node dist/bench/export/otlp-export.js [events=500000]  (BENCH_INFLIGHT, BENCH_BATCH override
-// the sink's logsInflight / batchSize)
+// debug exporter at basic verbosity). The producer offers events at a fixed rate (1024-event
+// batches on a schedule; it never waits for the sink, as the kernel does not), so a sink slower
+// than the offered rate overflows its queue and the loss shows. Prints events/s from first write
+// to the end of flush(), and how many were lost: written − otelcol_receiver_accepted_log_records
+// (the collector's own count), next to the sink's drop counters.
+// Usage: node dist/bench/export/otlp-export.js [events=500000] [rate=100000]  (BENCH_INFLIGHT,
+// BENCH_BATCH override the sink's logsInflight / batchSize; rate 0 = write as fast as possible)
 import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -36,6 +39,7 @@ const collectorCpu = (port: number) => collectorMetric(port, 'otelcol_process_cp
 
 async function main(): Promise<void> {
   const total = Number(process.argv[2] ?? 500_000);
+  const rate = Number(process.argv[3] ?? 100_000);
   const otlpPort = await freePort();
   const metricsPort = await freePort();
   const col = spawn(path.join(ROOT, '.tools', 'bin', 'otelcol-otelarmor'), [`--config=${path.join(ROOT, 'otel', 'collector-bench.yaml')}`], {
@@ -66,7 +70,6 @@ async function main(): Promise<void> {
     if (process.env.BENCH_INFLIGHT) opts.logsInflight = Number(process.env.BENCH_INFLIGHT);
     if (process.env.BENCH_BATCH) opts.batchSize = Number(process.env.BENCH_BATCH);
     const sink = createOtlpSink(opts, metrics) as OtlpSink;
-    const cap = sink.opts.logsQueueCapacity;
     const before = await accepted(metricsPort);
 
     const BATCH = 1024;
@@ -75,10 +78,14 @@ async function main(): Promise<void> {
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < total; i += BATCH) {
       sink.write(events.slice(i, i + BATCH));
-      // Producer paces itself only to yield the event loop (the sink never blocks write()).
-      if ((i / BATCH) % 8 === 7) await new Promise<void>((r) => setImmediate(r));
-      while (sink.queued().logs > cap * 0.75) await sleep(1);
+      // Batch k is due at k * BATCH / rate s after t0; early: wait (the sink's I/O runs meanwhile);
+      // late: write at once (no catching-up pause). Either way the event loop turns.
+      const dueNs = rate > 0 ? t0 + BigInt(Math.round(((i + BATCH) / rate) * 1e9)) : 0n;
+      const ahead = Number(dueNs - process.hrtime.bigint()) / 1e6;
+      if (ahead > 1) await sleep(ahead);
+      else await new Promise<void>((r) => setImmediate(r));
     }
+    const writeSecs = Number(process.hrtime.bigint() - t0) / 1e9;
     await sink.flush(Date.now() + 120_000);
     const secs = Number(process.hrtime.bigint() - t0) / 1e9;
     const cpu = process.cpuUsage(cpu0);
@@ -91,8 +98,10 @@ async function main(): Promise<void> {
     const dropped = [...metrics.dropCounts.values()].reduce((a, b) => a + b, 0);
     const rss = process.memoryUsage.rss() / 1048576;
     process.stdout.write(
-      `otlp-export: ${total} events (${Math.round(total / 50)} alerts) in ${secs.toFixed(2)} s = ${Math.round(total / secs)} events/s; ` +
-      `collector accepted ${arrived}, lost ${total - arrived} (sink drop counters: ${dropped}); ` +
+      `otlp-export: ${total} events (${Math.round(total / 50)} alerts) offered at ${rate ? `${rate}/s` : 'full speed'} ` +
+      `(${Math.round(total / writeSecs)}/s achieved), delivered in ${secs.toFixed(2)} s = ${Math.round(arrived / secs)} events/s; ` +
+      `collector accepted ${arrived}, lost ${total - arrived} (sink drop counters: ${dropped}` +
+      `${dropped ? `: ${[...metrics.dropCounts].map(([k, n]) => `${k}=${n}`).join(' ')}` : ''}); ` +
       `batch ${sink.opts.batchSize}, logs in flight ${sink.opts.logsInflight}; agent RSS ${rss.toFixed(0)} MiB; ` +
       `CPU: agent ${agentCpu.toFixed(2)} s (${(agentCpu / total * 1e6).toFixed(1)} µs/event), collector ${colCpu.toFixed(2)} s; ` +
       `${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(2)}\n`,
