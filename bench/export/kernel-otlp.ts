@@ -9,23 +9,13 @@
 //   rate 0 = rateloop as fast as it can (the agent's ceiling, with losses).
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freePort, sleep } from '../../test/e2e/otlp-helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const LOOP = path.join(ROOT, 'bench', 'export', 'build', 'rateloop');
 const TARGET = 100_000;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** Prometheus text → `name{labels}` → value. */
 async function scrape(port: number): Promise<Map<string, number>> {

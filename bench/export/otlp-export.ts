@@ -7,7 +7,6 @@
 // Usage: node dist/bench/export/otlp-export.js [events=500000] [rate=100000]  (BENCH_INFLIGHT,
 // BENCH_BATCH override the sink's logsInflight / batchSize; rate 0 = write as fast as possible)
 import { spawn } from 'node:child_process';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { defaultConfig } from '../../src/config';
@@ -15,18 +14,9 @@ import type { AgentEvent } from '../../src/events/types';
 import { AgentMetrics } from '../../src/metrics/metrics';
 import { createOtlpSink, otlpOptionsFromConfig, type OtlpSink } from '../../src/otlp';
 import { loadEvents } from '../../test/fixtures/events';
+import { freePort, sleep } from '../../test/e2e/otlp-helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 async function collectorMetric(metricsPort: number, prefix: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
