@@ -1,20 +1,24 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* Capability sensor: capability/cap_capable (fields cred, target_ns, capable_ns, cap, ret; no
- * opts since the 6.x rework). Runs in the task doing the check. Deduped per (tgid, cap, denied)
- * with an LRU: the first grant and the first denial per process are emitted, repeats counted. */
+ * opts since the 6.x rework). Runs in the task doing the check. Deduped per (tgid, cap, denied):
+ * the first grant and the first denial of each capability per process are emitted, repeats of
+ * visible processes are counted (OA_C_DEDUP). The seen bits of a process are deleted when it
+ * exits, so a reused tgid starts afresh. */
 #include "lib/common.h"
 
-struct oa_cap_key {
-	__u32 tgid;
-	__u16 cap;
-	__u16 denied;
+/* Capability numbers below 64 fit the masks (CAP_LAST_CAP is 40 on 6.x); others are never deduped.
+ * `start` (the group leader's start_boottime) tells a reused tgid from the process that left an
+ * entry behind (one that exited while the programs were being attached). */
+struct oa_cap_seen_bits {
+	__u64 start;
+	__u64 mask[2]; /* [0] granted, [1] denied; bit = capability number */
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
-	__type(key, struct oa_cap_key);
-	__type(value, __u8);
+	__type(key, __u32); /* tgid */
+	__type(value, struct oa_cap_seen_bits);
 } oa_cap_seen SEC(".maps");
 
 /* Layout of the capability/cap_capable tracepoint record (tracefs format). */
@@ -27,52 +31,85 @@ struct oa_cap_capable_args {
 	__s32 ret;
 };
 
+/* Marks `bit` seen for (tgid, start); merges into the entry of the same process (a concurrent
+ * first insert by another thread), replaces the entry of an earlier process with that tgid. */
+static __always_inline void cap__mark(__u32 tgid, __u64 start, int denied, __u64 bit)
+{
+	struct oa_cap_seen_bits v = { .start = start }, *cur;
+
+	if (denied)
+		v.mask[1] = bit;
+	else
+		v.mask[0] = bit;
+	if (!bpf_map_update_elem(&oa_cap_seen, &tgid, &v, BPF_NOEXIST))
+		return;
+	cur = bpf_map_lookup_elem(&oa_cap_seen, &tgid);
+	if (cur && cur->start == start)
+		__sync_fetch_and_or(&cur->mask[denied ? 1 : 0], bit);
+	else
+		bpf_map_update_elem(&oa_cap_seen, &tgid, &v, BPF_ANY);
+}
+
 SEC("tp/capability/cap_capable")
 int oa_cap_capable(struct oa_cap_capable_args *ctx)
 {
 	struct task_struct *t = (void *)bpf_get_current_task();
-	struct oa_cap_key k = {
-		.tgid = bpf_get_current_pid_tgid() >> 32,
-		.cap = ctx->cap,
-		.denied = ctx->ret != 0,
-	};
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u32 pid_ns, mnt_ns, rid = 0, verdict = 0;
+	int cap = ctx->cap, denied = ctx->ret != 0;
+	__u64 bit = cap >= 0 && cap < 64 ? 1ULL << cap : 0, start;
+	struct oa_cap_seen_bits *seen;
 	int visible, rules, flags;
-	__u8 one = 1;
 	struct oa_cap *e;
 
-	if (k.tgid == 0)
+	if (tgid == 0)
 		return 0;
 	rules = rules__active(OA_RK_CAPABILITY);
-	if (!rules && bpf_map_lookup_elem(&oa_cap_seen, &k)) {
-		counter__add(OA_OP_CAP, OA_C_DEDUP);
-		return 0;
-	}
 	visible = vis__get(t, &pid_ns, &mnt_ns) & OA_VIS_CAPABILITIES;
 	if (!visible && !rules) {
 		counter__add(OA_OP_CAP, OA_C_INVISIBLE);
 		return 0;
 	}
 	if (rules)
-		verdict = rules__check_num(OA_RK_CAPABILITY, k.cap, &rid);
-	if (!verdict && bpf_map_lookup_elem(&oa_cap_seen, &k)) {
+		verdict = rules__check_num(OA_RK_CAPABILITY, cap, &rid);
+	start = BPF_CORE_READ(t, group_leader, start_boottime);
+	seen = bpf_map_lookup_elem(&oa_cap_seen, &tgid);
+	if (!verdict && bit && seen && seen->start == start && (seen->mask[denied ? 1 : 0] & bit)) {
 		counter__add(OA_OP_CAP, OA_C_DEDUP);
 		return 0;
 	}
 	flags = verdict__apply(visible, verdict, OA_OP_CAP);
 	if (flags < 0)
 		return 0;
-	bpf_map_update_elem(&oa_cap_seen, &k, &one, BPF_ANY);
+	/* A dying process (signal->live == 0: oa_cap_exit has run or is about to) still checks
+	 * capabilities while its files and mm are torn down; marking those would leave an entry that
+	 * outlives the tgid. */
+	if (bit && BPF_CORE_READ(t, signal, live.counter) != 0)
+		cap__mark(tgid, start, denied, bit);
 	e = rb__reserve(OA_OP_CAP, sizeof(*e), flags & OA_F_MATCHED);
 	if (!e)
 		return 0;
 	hdr__fill(&e->hdr, OA_OP_CAP, sizeof(*e), pid_ns, mnt_ns);
 	e->hdr.flags = flags;
 	e->hdr.rule_id = rid;
-	e->cap = ctx->cap;
+	e->cap = cap;
 	e->ret = ctx->ret;
 	e->cap_opt = 0;
 	e->pad = 0;
 	rb__submit(e, OA_OP_CAP);
+	return 0;
+}
+
+/* raw_tp args (6.x): (struct task_struct *p, bool group_dead); runs in the exiting task. The
+ * last thread of the group drops the process's seen bits (whatever its visibility). */
+SEC("raw_tp/sched_process_exit")
+int oa_cap_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (BPF_CORE_READ(t, signal, live.counter) != 0)
+		return 0;
+	bpf_map_delete_elem(&oa_cap_seen, &tgid);
 	return 0;
 }

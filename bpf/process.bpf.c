@@ -267,3 +267,70 @@ int oa_sched_exit(struct bpf_raw_tracepoint_args *ctx)
 	rb__submit(e, OA_OP_EXIT);
 	return 0;
 }
+
+#define OA_NR_CHDIR 80
+#define OA_NR_FCHDIR 81
+#define OA_NR_SETNS 308
+
+/* Process state that no event carries but every event needs: the cwd after a successful
+ * chdir/fchdir (Cwd of later network/capability/syscall and absolute-path file events), and a
+ * successful setns that moves the caller's future children into a non-initial pid namespace
+ * (`kubectl exec`, `docker exec`, nsenter: user space starts an ExecEvent.ExecID there, which
+ * children inherit at fork). One OA_OP_TASK record each, in the struct oa_syscall layout. Sent
+ * when any category of the task is visible or any rule kind is compiled. */
+static __always_inline int task__state(__u16 nr, long ret)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+	__u32 pid_ns, mnt_ns, zero = 0, ns_children = 0, *kinds;
+	struct oa_syscall *e;
+
+	if (ret != 0 || task__is_self())
+		return 0;
+	if (nr == OA_NR_SETNS) {
+		ns_children = BPF_CORE_READ(t, nsproxy, pid_ns_for_children, ns.inum);
+		if (ns_children == OA_PROC_PID_INIT_INO)
+			return 0;
+	}
+	kinds = bpf_map_lookup_elem(&oa_rule_kinds, &zero);
+	if (!vis__get(t, &pid_ns, &mnt_ns) && !(kinds && *kinds)) {
+		counter__add(OA_OP_TASK, OA_C_INVISIBLE);
+		return 0;
+	}
+	/* setns in the lifecycle lane (before the fork whose child inherits the ExecID); chdir in
+	 * the log lane (before the events whose Cwd it changes). */
+	e = rb__reserve(OA_OP_TASK, sizeof(*e), nr == OA_NR_SETNS);
+	if (!e)
+		return 0;
+	hdr__fill(&e->hdr, OA_OP_TASK, sizeof(*e), pid_ns, mnt_ns);
+	e->hdr.flags = 0;
+	e->hdr.rule_id = 0;
+	e->ret = 0;
+	e->nr = nr;
+	e->pad[0] = e->pad[1] = e->pad[2] = 0;
+	for (int i = 0; i < 6; i++)
+		e->args[i] = 0;
+	e->args[0] = ns_children;
+	e->strs[0][0] = e->strs[1][0] = e->strs[2][0] = 0;
+	if (nr != OA_NR_SETNS && path__cwd(e->strs[0]) > 0)
+		e->hdr.flags |= OA_F_TRUNCATED;
+	rb__submit(e, OA_OP_TASK);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_chdir")
+int oa_exit_chdir(struct trace_event_raw_sys_exit *ctx)
+{
+	return task__state(OA_NR_CHDIR, ctx->ret);
+}
+
+SEC("tp/syscalls/sys_exit_fchdir")
+int oa_exit_fchdir(struct trace_event_raw_sys_exit *ctx)
+{
+	return task__state(OA_NR_FCHDIR, ctx->ret);
+}
+
+SEC("tp/syscalls/sys_exit_setns")
+int oa_exit_setns(struct trace_event_raw_sys_exit *ctx)
+{
+	return task__state(OA_NR_SETNS, ctx->ret);
+}

@@ -26,6 +26,8 @@
  *               | sa_addr[16] | sun_path[108] | pad[4]                          =  240 B
  *   cap     80: cap s32 | ret s32 | cap_opt u32 | pad u32                       =   96 B
  *   syscall 80: ret s64 | nr u16 | pad[3] u16 | args[6] u64 | strs[3][256]     =  912 B
+ *   task    = syscall layout: nr 80/81 (chdir/fchdir) strs[0] = new cwd; nr 308 (setns)
+ *           args[0] = pid_ns_for_children inode. Emitted only when ret == 0.
  */
 #ifndef __OA_EVENTS_H
 #define __OA_EVENTS_H
@@ -39,6 +41,7 @@ enum oa_op {
 	OA_OP_NET = 20,
 	OA_OP_CAP = 30,
 	OA_OP_SYSCALL = 40,
+	OA_OP_TASK = 41, /* process state, never an event: struct oa_syscall layout (below) */
 };
 /* Entries of the per-op counter arrays (index = op). */
 #define OA_OP_SLOTS 64

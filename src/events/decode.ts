@@ -17,6 +17,7 @@ import {
   type RecordHeader,
   type SockAddr,
   type SyscallRecord,
+  type TaskStateRecord,
 } from './record';
 
 /** Byte offsets/sizes per wire struct (events.h), keyed by C struct and field name. */
@@ -173,6 +174,7 @@ const RECORD_SIZE: Partial<Record<number, number>> = {
   [Op.Network]: LAYOUT.oa_net.size,
   [Op.Capability]: LAYOUT.oa_cap.size,
   [Op.Syscall]: LAYOUT.oa_syscall.size,
+  [Op.TaskState]: LAYOUT.oa_syscall.size,
 };
 
 /** x86_64 syscall numbers the file/network/exec sensors emit. */
@@ -322,6 +324,13 @@ function decodeOne(b: Buffer, o: number, op: number): Decoded {
     case Op.Capability: {
       const r: CapabilityRecord = {
         ...h, op: Op.Capability, cap: b.readInt32LE(o + C_CAP), ret: b.readInt32LE(o + C_RET), capOpt: b.readUInt32LE(o + C_CAP_OPT),
+      };
+      return r;
+    }
+    case Op.TaskState: {
+      const r: TaskStateRecord = {
+        ...h, op: Op.TaskState, nr: b.readUInt16LE(o + S_NR), cwd: cstr(b, o + S_STRS, SYS_STR_LEN),
+        pidNsForChildren: Number(b.readBigUInt64LE(o + S_ARGS) & 0xffffffffn),
       };
       return r;
     }

@@ -12,6 +12,7 @@ export enum Op {
   Network = 20, // socket/connect/bind/listen/accept/accept4 (enter+exit)
   Capability = 30, // capability/cap_capable, deduped per (tgid, cap) in kernel
   Syscall = 40, // setuid/setgid/ptrace/mount/umount2 and filter-map syscalls (enter+exit)
+  TaskState = 41, // sys_exit_chdir/fchdir/setns with ret 0: process-tree state, never an event
 }
 
 /** Header flags (OA_F_*). */
@@ -165,6 +166,17 @@ export interface SyscallRecord extends RecordHeader {
   strs: [string, string, string];
 }
 
+/** Process state the tree keeps but no event carries (wire: struct oa_syscall layout, op 41). */
+export interface TaskStateRecord extends RecordHeader {
+  op: Op.TaskState;
+  /** 80 chdir, 81 fchdir, 308 setns; the syscall returned 0. */
+  nr: number;
+  /** chdir/fchdir: the new cwd (no trailing slash, "/" for the root), relative to the task's root. */
+  cwd: string;
+  /** setns: inode of the pid namespace the caller's future children join (never the initial one). */
+  pidNsForChildren: number;
+}
+
 export type KernelRecord =
   | ExecRecord
   | ForkRecord
@@ -172,4 +184,5 @@ export type KernelRecord =
   | FileRecord
   | NetworkRecord
   | CapabilityRecord
-  | SyscallRecord;
+  | SyscallRecord
+  | TaskStateRecord;

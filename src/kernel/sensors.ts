@@ -34,7 +34,7 @@ export const VISIBILITY_BIT: Readonly<Record<Category, number>> = {
 const VIS_DEFAULT = 0xffffffff;
 /** Programs only reached by bpf_tail_call (section "tp", no attach target). */
 const TAIL_PREFIX = 'oa_tail_';
-const OPS: readonly Op[] = [Op.ProcessExec, Op.ProcessFork, Op.ProcessExit, Op.File, Op.Network, Op.Capability, Op.Syscall];
+const OPS: readonly Op[] = [Op.ProcessExec, Op.ProcessFork, Op.ProcessExit, Op.File, Op.Network, Op.Capability, Op.Syscall, Op.TaskState];
 
 export interface KernelSensorsOptions {
   /** Ring buffer size in bytes: a power of two, at least 64 KiB. */

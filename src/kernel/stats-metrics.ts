@@ -17,6 +17,7 @@ const OP_NAMES: Record<number, string> = {
   [Op.Network]: 'network',
   [Op.Capability]: 'capability',
   [Op.Syscall]: 'syscall',
+  [Op.TaskState]: 'task',
 };
 
 export class KernelStatsRecorder {

@@ -25,7 +25,7 @@ import { isInt, type EventDraft, type Handler, type HandlerContext } from './com
 import { ContainerResolver } from './containers';
 import { handleFile } from './file';
 import { handleNetwork } from './network';
-import { handleExec, handleExit, handleFork } from './process';
+import { handleExec, handleExit, handleFork, handleTaskState } from './process';
 import { ProcessTree, type ProcNode } from './proc-tree';
 import { handleSyscall } from './syscalls';
 
@@ -40,6 +40,7 @@ export const HANDLERS: { readonly [K in Op]: Handler<Extract<KernelRecord, { op:
   [Op.Network]: handleNetwork,
   [Op.Capability]: handleCapability,
   [Op.Syscall]: handleSyscall,
+  [Op.TaskState]: handleTaskState,
 };
 
 export interface EnricherOptions {
@@ -270,7 +271,7 @@ export class Enricher {
     if (ed) ka.EventData = ed;
     if (cwd) ka.Cwd = cwd.endsWith('/') ? cwd : `${cwd}/`;
     if (tty) ka.TTY = tty;
-    ka.ExecEvent = { ExecID: '0', ExecutableName: rec.comm };
+    ka.ExecEvent = { ExecID: node?.execId ?? '0', ExecutableName: rec.comm };
     if (o.nodeId) ka.NodeID = o.nodeId;
     if (type === 'HostLog') {
       const u = this.users.get(rec.uid);

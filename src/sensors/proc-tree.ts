@@ -20,6 +20,10 @@ export interface ProcNode {
   comm: string;
   pidNs: number;
   mntNs: number;
+  /** KubeArmor ExecEvent.ExecID: set when the process setns()-ed into a container's pid namespace
+   *  (kubectl/docker exec, nsenter), inherited by children at fork; "0" otherwise (and for
+   *  processes seeded from /proc). */
+  execId: string;
   /** Date.now() when the exit record arrived; 0 while alive. */
   exitedAtMs: number;
 }
@@ -100,7 +104,7 @@ export function readProcNode(procRoot: string, tgid: number): ProcNode | undefin
       nsPpid = 0;
     }
   }
-  return { tgid, ppid, nsTgid, nsPpid, exe, args, cwd, tty: ttyName(ttyNr), comm, pidNs, mntNs, exitedAtMs: 0 };
+  return { tgid, ppid, nsTgid, nsPpid, exe, args, cwd, tty: ttyName(ttyNr), comm, pidNs, mntNs, execId: '0', exitedAtMs: 0 };
 }
 
 export class ProcessTree {
@@ -196,6 +200,7 @@ export class ProcessTree {
       comm: parent?.comm ?? '',
       pidNs: parent?.pidNs ?? 0,
       mntNs: parent?.mntNs ?? 0,
+      execId: parent?.execId ?? '0',
       exitedAtMs: 0,
     };
     this.insert(child);
@@ -205,7 +210,7 @@ export class ProcessTree {
   onExec(tgid: number, exe: string, args: string[], cwd: string, tty: string, comm: string): ProcNode {
     let n = this.nodes.get(tgid);
     if (!n) {
-      n = { tgid, ppid: 0, nsTgid: tgid, nsPpid: 0, exe, args, cwd, tty, comm, pidNs: 0, mntNs: 0, exitedAtMs: 0 };
+      n = { tgid, ppid: 0, nsTgid: tgid, nsPpid: 0, exe, args, cwd, tty, comm, pidNs: 0, mntNs: 0, execId: '0', exitedAtMs: 0 };
       this.insert(n);
     }
     n.exe = exe;

@@ -1,9 +1,9 @@
-// Process records (bpf/process.bpf.c): exec → a KubeArmor "Process" event; fork and exit only
-// maintain the process tree (KubeArmor emits no event for them).
+// Process records (bpf/process.bpf.c): exec → a KubeArmor "Process" event; fork, exit and task
+// state (chdir/fchdir/setns) only maintain the process tree (KubeArmor emits no event for them).
 //   execve:   Resource "<path> <argv[1..]>", Data "syscall=SYS_EXECVE"
 //   execveat: Data "syscall=SYS_EXECVEAT fd=<dirfd> flag=<AT_* flags or 0>"
 //   Source = the parent's exec path (logUpdate.go BuildLogBase for SysExecve/SysExecveAt).
-import type { ExecRecord, ExitRecord, ForkRecord } from '../events/record';
+import type { ExecRecord, ExitRecord, ForkRecord, TaskStateRecord } from '../events/record';
 import { execAtFlagsString } from '../format/at-flags';
 import { syscallName, syscallNumber } from '../format/syscalls';
 import { absolutePath, isInt, type HandlerContext, type HandlerResult } from './common';
@@ -44,5 +44,19 @@ export function handleFork(rec: ForkRecord, ctx: HandlerContext): HandlerResult 
 
 export function handleExit(rec: ExitRecord, ctx: HandlerContext): HandlerResult {
   ctx.tree.onExit(rec.tgid);
+  return null;
+}
+
+const NR_SETNS = 308;
+
+/** chdir/fchdir: the process's cwd from now on. setns into a container's pid namespace: a new
+ *  ExecEvent.ExecID (kubearmor-compat.md §3.1: ktime | pid, KubeArmor's kubearmor_exec_pids
+ *  value), which the process's children inherit at fork. */
+export function handleTaskState(rec: TaskStateRecord, ctx: HandlerContext): HandlerResult {
+  if (!isInt(rec.nr) || typeof rec.cwd !== 'string') return 'task_fields';
+  const node = ctx.node;
+  if (!node) return null;
+  if (rec.nr === NR_SETNS) node.execId = (rec.ktimeNs | BigInt(rec.tgid)).toString();
+  else if (rec.cwd !== '') node.cwd = rec.cwd;
   return null;
 }

@@ -5,6 +5,7 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { KernelRecord } from '../../src/events/record';
 import type { AgentEvent } from '../../src/events/types';
 import { KernelSensors } from '../../src/kernel/sensors';
 import { AgentMetrics } from '../../src/metrics/metrics';
@@ -14,6 +15,8 @@ import { requireFile, requireRoot, ROOT } from '../helpers/env';
 const ALL = ['process', 'file', 'network', 'capabilities', 'syscall'] as const;
 
 export class EnrichHarness {
+  /** Every decoded record, as the Enricher got it. */
+  readonly records: KernelRecord[] = [];
   readonly events: AgentEvent[] = [];
   readonly logs: AgentEvent[] = [];
   readonly filtered: AgentEvent[] = [];
@@ -43,6 +46,7 @@ export class EnrichHarness {
     s.setDefaultContainerVisibility(ALL);
     h.enricher.seedFromProc();
     s.start((recs) => {
+      for (const r of recs) h.records.push(r);
       const batch = h.enricher.enrich(recs);
       for (const ev of batch) h.events.push(ev);
       const kept = new Set(h.resultFilter.process(batch));

@@ -1,6 +1,9 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Op, type TaskStateRecord } from '../../src/events/record';
 import { EnrichHarness } from './enrich-harness';
 
 describe('kernel enrich: network events', function () {
@@ -80,4 +83,31 @@ describe('kernel enrich: network events', function () {
     assert.ok(clientPort! > 0);
   });
 
+  it('Cwd follows chdir and fchdir: a later connect carries the new directory with a trailing "/"', async () => {
+    const a = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'otelarmor-cwd-a-')));
+    const b = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'otelarmor-cwd-b-')));
+    try {
+      const syscaller = EnrichHarness.prog('syscaller');
+      const r = await h.run(syscaller, ['chdir', a, 'connect4', String(port), 'fchdir', b, 'connect4', String(port)], { cwd: '/' });
+      assert.equal(r.code, 0);
+      assert.equal(r.out, 'chdir 0\nconnect4 0\nfchdir 0\nconnect4 0\n');
+      const isConnect = (e: (typeof h.events)[number]): boolean => e.ka.HostPID === r.pid && e.extras.syscall === 'connect';
+      for (let i = 0; i < 100 && h.events.filter(isConnect).length < 2; i++) await new Promise((res) => setTimeout(res, 50));
+      assert.deepEqual(h.events.filter(isConnect).map((e) => [e.ka.Cwd, e.ka.Result, e.ka.Resource]), [
+        [`${a}/`, 'Passed', `sa_family=AF_INET sin_port=${port} sin_addr=127.0.0.1`],
+        [`${b}/`, 'Passed', `sa_family=AF_INET sin_port=${port} sin_addr=127.0.0.1`],
+      ]);
+      // The state records that carried the directories (after the exec: libuv's chdir("/") in the
+      // forked child comes first); they never become events themselves.
+      const st = h.records.filter((x): x is TaskStateRecord => x.op === Op.TaskState && x.tgid === r.pid && x.comm === 'syscaller');
+      assert.deepEqual(st.map((x) => [x.nr, x.cwd, x.recordFlags]), [[80, a, 0], [81, b, 0]]);
+      assert.deepEqual(h.events.filter((e) => e.ka.HostPID === r.pid && /chdir/.test(e.extras.syscall)), []);
+      // The exec event still has the cwd it started in.
+      const exec = await h.waitFor((e) => e.ka.HostPID === r.pid && e.ka.Operation === 'Process', 'exec of syscaller');
+      assert.equal(exec.ka.Cwd, '/');
+    } finally {
+      fs.rmSync(a, { recursive: true, force: true });
+      fs.rmSync(b, { recursive: true, force: true });
+    }
+  });
 });

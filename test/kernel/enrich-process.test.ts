@@ -2,8 +2,11 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Op, type ExecRecord, type TaskStateRecord } from '../../src/events/record';
 import { readMachineId } from '../../src/sensors/index';
+import { requireFile } from '../helpers/env';
 import { EnrichHarness } from './enrich-harness';
+import { NsShell } from './sensors-harness';
 
 describe('kernel enrich: process events', function () {
   this.timeout(30000);
@@ -85,5 +88,59 @@ describe('kernel enrich: process events', function () {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('ExecEvent.ExecID: "0" on the host; after nsenter joins a pid namespace, ktime|pid of its setns, inherited by the child', async function () {
+    requireFile(this, '/usr/bin/nsenter');
+    const ns = await NsShell.start(this);
+    try {
+      const fileops = EnrichHarness.prog('fileops');
+      // The child waits before its exec, so the lifecycle records (their own ring) are handled
+      // before its events arrive.
+      const r = await h.run('/usr/bin/nsenter', ['--target', String(ns.initPid), '--pid', '--mount', '--', '/bin/sh', '-c',
+        `sleep 0.5; exec ${fileops} openat cwd /etc/hostname 0 0`]);
+      assert.equal(r.code, 0);
+      assert.equal(r.out, 'openat 3\n');
+      const open = await h.waitFor((e) => e.ka.Operation === 'File' && e.ka.HostPPID === r.pid && e.ka.Resource === '/etc/hostname', 'fileops opening /etc/hostname');
+      // nsenter joins the pid namespace, then the mount namespace: both leave its children in the
+      // target pid namespace, so both are setns records; the later one is the ExecID.
+      const setns = h.records.filter((x): x is TaskStateRecord => x.op === Op.TaskState && x.tgid === r.pid && x.nr === 308);
+      assert.deepEqual(setns.map((x) => [x.pidNsForChildren, x.mntNs === ns.mntNs]), [[ns.pidNs, false], [ns.pidNs, true]]);
+      const id = (setns[1]!.ktimeNs | BigInt(r.pid)).toString();
+      assert.deepEqual(open.ka.ExecEvent, { ExecID: id, ExecutableName: 'fileops' });
+      assert.equal(open.ka.PID, 2, 'the second process of the namespace (its init is the shell)');
+      const exec = await h.waitFor((e) => e.ka.Operation === 'Process' && e.ka.HostPID === open.ka.HostPID && e.ka.ProcessName === fileops, 'exec of fileops');
+      assert.deepEqual(exec.ka.ExecEvent, { ExecID: id, ExecutableName: 'fileops' });
+      const nsenter = await h.waitFor((e) => e.ka.Operation === 'Process' && e.ka.HostPID === r.pid, 'exec of nsenter');
+      assert.deepEqual(nsenter.ka.ExecEvent, { ExecID: '0', ExecutableName: 'nsenter' });
+    } finally {
+      await ns.close();
+    }
+  });
+
+  it('TTY: a tester under a real pty (script -c): the exec record tty and the enriched TTY', async function () {
+    requireFile(this, '/usr/bin/script');
+    const syscaller = EnrichHarness.prog('syscaller');
+    // (The pause keeps the later file event out of the drain round of the exec record.)
+    const r = await h.run('/usr/bin/script', ['-q', '-c', `${syscaller} tty sleep 500 fchdir /`, '/dev/null']);
+    assert.equal(r.code, 0);
+    const m = /^tty \/dev\/pts\/(\d+)\r?\nfchdir 0\r?\n$/.exec(r.out);
+    assert.ok(m, `ttyname(0) under script: ${JSON.stringify(r.out)}`);
+    const pts = `pts${m[1]}`;
+    const isRec = (x: (typeof h.records)[number]): x is ExecRecord =>
+      x.op === Op.ProcessExec && x.path === syscaller && x.args.join(' ') === `${syscaller} tty sleep 500 fchdir /` && x.tty === pts;
+    // script runs `$SHELL -c CMD`, and the shell execs syscaller in place: match the image too.
+    const ev = await h.waitFor(
+      (e) => e.ka.Operation === 'Process' && e.ka.ProcessName === syscaller && h.records.some((x) => isRec(x) && x.tgid === e.ka.HostPID),
+      `exec of syscaller on ${pts}`,
+    );
+    const rec = h.records.find((x): x is ExecRecord => isRec(x) && x.tgid === ev.ka.HostPID)!;
+    assert.equal(rec.tty, pts);
+    assert.equal(ev.ka.TTY, pts);
+    assert.equal(ev.ka.Resource, `${syscaller} tty sleep 500 fchdir /`);
+    assert.ok(ev.extras.ancestry.includes(fs.realpathSync('/usr/bin/script')), 'a descendant of script');
+    // Later events of the process carry the same TTY (from the process tree).
+    const file = await h.waitFor((e) => e.ka.Operation === 'File' && e.ka.HostPID === ev.ka.HostPID && e.ka.Resource === '/', 'open("/") of syscaller');
+    assert.equal(file.ka.TTY, pts);
   });
 });

@@ -1,6 +1,9 @@
 // Shared set-up of the sensors-*.test.ts suites: one loaded KernelSensors with host visibility
-// for every category, a record log, and tester-program runs from test/progs/build.
-import { spawn } from 'node:child_process';
+// for every category, a record log, tester-program runs from test/progs/build, and NsShell, a
+// shell inside private pid + mount namespaces (a container without a runtime).
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Op, type KernelRecord } from '../../src/events/record';
 import { KernelSensors } from '../../src/kernel/sensors';
@@ -11,6 +14,106 @@ export interface RunResult {
   code: number | null;
   /** stdout lines "<op> <ret>" of the tester. */
   lines: string[];
+}
+
+export const ALL_CATEGORIES = ['process', 'file', 'network', 'capabilities', 'syscall'] as const;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function nsInode(pid: number, ns: 'pid' | 'mnt'): number {
+  const m = /\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/ns/${ns}`));
+  return m ? Number(m[1]) : 0;
+}
+
+/**
+ * `/bin/sh` as pid 1 of new pid + mount namespaces (unshare --pid --mount --fork --mount-proc).
+ * It runs one command line at a time (`run`), each as its own child process, and stays alive in
+ * between, so the namespaces (and their visibility key) outlive a single tester.
+ */
+export class NsShell {
+  private out = '';
+  private constructor(
+    private readonly child: ChildProcessByStdio<Writable, Readable, null>,
+    /** Host pid of the namespace's init (the shell). */
+    readonly initPid: number,
+    readonly pidNs: number,
+    readonly mntNs: number,
+  ) {
+    child.stdout.on('data', (d: Buffer) => (this.out += d.toString()));
+  }
+
+  static async start(ctx: Mocha.Context): Promise<NsShell> {
+    return NsShell.spawn(ctx, ['-c', 'echo __ready; while read -r line; do eval "$line"; echo "__done $?"; done']);
+  }
+
+  /**
+   * One tester as the namespaces' init: the shell waits for a line, then execs the tester, so
+   * every record of that process after `setup` (which sees the namespace inodes first) is the
+   * tester's own. Resolves when it exited, without waiting for records.
+   */
+  static async exec(
+    ctx: Mocha.Context, file: string, args: string[], setup: (pidNs: number, mntNs: number) => void,
+  ): Promise<RunResult & { pidNs: number; mntNs: number }> {
+    const sh = await NsShell.spawn(ctx, ['-c', 'echo __ready; read x; exec "$0" "$@"', file, ...args]);
+    setup(sh.pidNs, sh.mntNs);
+    const closed = new Promise<number | null>((res) => {
+      if (sh.child.exitCode !== null) res(sh.child.exitCode);
+      else sh.child.on('close', (c) => res(c));
+    });
+    sh.child.stdin.end('go\n');
+    const code = await closed;
+    return { pid: sh.initPid, code, lines: sh.out.trim().split('\n').filter((l) => l.length > 0), pidNs: sh.pidNs, mntNs: sh.mntNs };
+  }
+
+  private static async spawn(ctx: Mocha.Context, shArgs: string[]): Promise<NsShell> {
+    requireFile(ctx, '/usr/bin/unshare');
+    const child = spawn('/usr/bin/unshare', ['--pid', '--mount', '--fork', '--mount-proc', '/bin/sh', ...shArgs], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const pid = child.pid ?? -1;
+    for (let i = 0; i < 200; i++) {
+      let kids = '';
+      try {
+        kids = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+      } catch {
+        /* not there yet */
+      }
+      const init = Number(kids.split(' ')[0]);
+      if (init > 0 && nsInode(init, 'pid') !== nsInode(process.pid, 'pid')) {
+        const sh = new NsShell(child, init, nsInode(init, 'pid'), nsInode(init, 'mnt'));
+        // The shell is past its start-up (unshare's mount of /proc, the exec) and about to block
+        // in read: from here on the namespaces only do what the test asks.
+        for (let j = 0; j < 500 && !sh.out.includes('__ready\n'); j++) await sleep(10);
+        if (!sh.out.includes('__ready\n')) break;
+        sh.out = sh.out.replace('__ready\n', '');
+        return sh;
+      }
+      await sleep(10);
+    }
+    child.kill('SIGKILL');
+    throw new Error('unshare: no shell ready in a new pid namespace');
+  }
+
+  /** Runs one shell command line inside the namespaces; resolves with its stdout lines. */
+  async run(line: string): Promise<{ code: number; lines: string[] }> {
+    this.out = '';
+    this.child.stdin.write(`${line}\n`);
+    for (let i = 0; i < 500; i++) {
+      const m = /(?:^|\n)__done (\d+)\n/.exec(this.out);
+      if (m) {
+        const lines = this.out.slice(0, m.index).split('\n').filter((l) => l.length > 0);
+        return { code: Number(m[1]), lines };
+      }
+      await sleep(10);
+    }
+    throw new Error(`ns shell: no result for ${line}`);
+  }
+
+  async close(): Promise<void> {
+    this.child.stdin.end();
+    await new Promise<void>((res) => {
+      if (this.child.exitCode !== null) res();
+      else this.child.on('close', () => res());
+    });
+  }
 }
 
 export class SensorsHarness {
@@ -31,7 +134,7 @@ export class SensorsHarness {
       await s.stop();
       throw new Error(`attach failed: ${failed.map((f) => `${f.program}: ${f.error}`).join('; ')}`);
     }
-    s.setVisibility(0, 0, ['process', 'file', 'network', 'capabilities', 'syscall']);
+    s.setVisibility(0, 0, ALL_CATEGORIES);
     s.start((recs) => {
       for (const r of recs) h.records.push(r);
     });
@@ -54,6 +157,18 @@ export class SensorsHarness {
     const pid = child.pid ?? -1;
     await this.waitFor((r) => r.op === Op.ProcessExit && r.tgid === pid, `exit record of ${name} (${pid})`);
     return { pid, code, lines: out.trim().split('\n').filter((l) => l.length > 0) };
+  }
+
+  /** Runs a tester to completion without waiting for records (its exit may be invisible). */
+  async runNoWait(name: string, args: string[]): Promise<RunResult> {
+    const child = spawn(SensorsHarness.prog(name), args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (c) => resolve(c));
+    });
+    return { pid: child.pid ?? -1, code, lines: out.trim().split('\n').filter((l) => l.length > 0) };
   }
 
   /** Resolves once a record matches; rejects after 5 s (the drain period is 50 ms). */

@@ -27,6 +27,11 @@ int main(int argc, char **argv)
 	socklen_t plen = sizeof(peer);
 	report("accept", accept(l, (void *)&peer, &plen));
 	printf("peerport %d\n", ntohs(peer.sin_port));
+	long d = report("socket", socket(AF_INET, SOCK_STREAM, 0));
+	report("connect", connect(d, (void *)&a4, sizeof(a4)));
+	plen = sizeof(peer);
+	report("accept4", accept4(l, (void *)&peer, &plen, SOCK_CLOEXEC));
+	printf("peerport4 %d\n", ntohs(peer.sin_port));
 	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port + 1) };
 	inet_pton(AF_INET6, "::1", &a6.sin6_addr);
 	long u = report("socket", socket(AF_INET6, SOCK_DGRAM, 0));

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   Op, RecordFlag, type CapabilityRecord, type ExecRecord, type FileRecord, type ForkRecord, type ExitRecord,
-  type NetworkRecord, type RecordHeader, type SyscallRecord,
+  type NetworkRecord, type RecordHeader, type SyscallRecord, type TaskStateRecord,
 } from '../../../src/events/record';
 import type { PodMeta, PodMetadataSource } from '../../../src/k8s/types';
 import { AgentMetrics } from '../../../src/metrics/metrics';
@@ -261,6 +261,25 @@ describe('Enricher', () => {
     assert.equal(evs[0]!.extras.syscall, 'setuid');
     assert.deepEqual(evs[3]!.ka.EventData, { Syscall: 'SYS_UMOUNT', Target: '/mnt/x', Flag: '2' });
     assert.equal(evs[3]!.extras.syscall, 'umount2');
+  });
+
+  it('task state: chdir moves Cwd of later events; setns starts an ExecID that children inherit at fork; no events', () => {
+    const e = mk();
+    const st = (o: Partial<TaskStateRecord>): TaskStateRecord => ({ ...hdr(Op.TaskState), op: Op.TaskState, nr: 80, cwd: '', pidNsForChildren: 0, ...o });
+    const cap: CapabilityRecord = { ...hdr(Op.Capability), op: Op.Capability, cap: 12, ret: 0, capOpt: 0 };
+    assert.deepEqual(e.enrich([st({ cwd: '/var/tmp' })]), []);
+    const [c1] = e.enrich([cap]);
+    assert.equal(c1!.ka.Cwd, '/var/tmp/');
+    assert.deepEqual(c1!.ka.ExecEvent, { ExecID: '0', ExecutableName: 'cat' });
+    // setns at boot time 0x1234_0000 ns by tgid 300 (0x12c): ExecID = ktime | pid, in decimal.
+    assert.deepEqual(e.enrich([st({ nr: 308, ktimeNs: 0x12340000n, pidNsForChildren: C_PIDNS })]), []);
+    const fork: ForkRecord = { ...hdr(Op.ProcessFork), op: Op.ProcessFork, childTgid: 301, childNsTgid: 301 };
+    const child: CapabilityRecord = { ...cap, ...hdr(Op.Capability, { tgid: 301, nsTgid: 301, ppid: 300, nsPpid: 300 }), op: Op.Capability, cap: 12, ret: 0, capOpt: 0 };
+    const [c2, c3] = e.enrich([cap, fork, child]);
+    assert.deepEqual(c2!.ka.ExecEvent, { ExecID: String(0x12340000 | 300), ExecutableName: 'cat' });
+    assert.deepEqual(c3!.ka.ExecEvent, { ExecID: String(0x12340000 | 300), ExecutableName: 'cat' });
+    assert.equal(c3!.ka.Cwd, '/var/tmp/', 'the child inherits the cwd too');
+    assert.equal(String(0x12340000 | 300), '305398060');
   });
 
   it('container events: ContainerID, namespaced PIDs, pod metadata from the source', () => {

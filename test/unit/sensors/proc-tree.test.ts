@@ -25,7 +25,7 @@ describe('proc-tree', () => {
   it('reads a /proc entry: exe, argv, cwd, tty, comm with parens and spaces, namespaces', () => {
     assert.deepEqual(readProcNode(root, 300), {
       tgid: 300, ppid: 200, nsTgid: 300, nsPpid: 200, exe: '/opt/my prog', args: ['./my prog', '--flag', 'a b'],
-      cwd: '/opt', tty: 'pts3', comm: 'my prog) x', pidNs: HOST_PID_NS, mntNs: HOST_MNT_NS, exitedAtMs: 0,
+      cwd: '/opt', tty: 'pts3', comm: 'my prog) x', pidNs: HOST_PID_NS, mntNs: HOST_MNT_NS, execId: '0', exitedAtMs: 0,
     });
     assert.equal(readProcNode(root, 4242), undefined);
   });
