@@ -14,7 +14,7 @@ export class ConfigError extends Error {
 
 const CATEGORIES: readonly Category[] = ['process', 'file', 'network', 'capabilities', 'syscall'];
 
-type Kind = 'string' | 'number' | 'boolean' | 'list' | 'categories' | 'posture' | 'enum';
+type Kind = 'string' | 'number' | 'boolean' | 'list' | 'patterns' | 'categories' | 'posture' | 'enum';
 interface KeySpec { kind: Kind; values?: readonly string[]; repeatable?: boolean }
 
 const SPEC: Record<keyof AgentConfig, KeySpec> = {
@@ -40,6 +40,7 @@ const SPEC: Record<keyof AgentConfig, KeySpec> = {
   otlpEndpoint: { kind: 'string' },
   otlpMetrics: { kind: 'boolean' },
   otlpCommandLine: { kind: 'boolean' },
+  otlpCommandLineRedact: { kind: 'patterns', repeatable: true },
   metricsAddress: { kind: 'string' },
   grpcAddress: { kind: 'string' },
   healthGrpcAddress: { kind: 'string' },
@@ -79,6 +80,11 @@ function coerce(key: keyof AgentConfig, raw: unknown, source: string): unknown {
     case 'list': {
       const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : fail('expected a list or a comma-separated string');
       return items.map((s) => (typeof s === 'string' ? s.trim() : fail(`list items must be strings, got ${JSON.stringify(s)}`))).filter((s) => s !== '');
+    }
+    case 'patterns': {
+      // Regular expressions may contain commas: one per flag, one per line of a string, or a list.
+      const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split('\n') : fail('expected a list of regular expressions');
+      return items.map((s) => (typeof s === 'string' ? s : fail(`patterns must be strings, got ${JSON.stringify(s)}`))).filter((s) => s.trim() !== '');
     }
     case 'categories': {
       const items = coerce('untrackedNs', raw, source) as string[];

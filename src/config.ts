@@ -40,8 +40,11 @@ export interface AgentConfig {
   otlpEndpoint: string;
   /** Also push metrics over OTLP to the same collector. */
   otlpMetrics: boolean;
-  /** Emit process.command_line (off by default: it can carry secrets). */
+  /** Emit process.command_line (off by default: it can carry secrets), sanitised (src/otlp/redact.ts). */
   otlpCommandLine: boolean;
+  /** Extra redaction patterns for process.command_line (regular expressions; with capture groups
+   *  only the groups are replaced). */
+  otlpCommandLineRedact: string[];
   metricsAddress: string;
   grpcAddress: string;
   healthGrpcAddress: string;
@@ -81,6 +84,7 @@ export function defaultConfig(): AgentConfig {
     otlpEndpoint: '',
     otlpMetrics: false,
     otlpCommandLine: false,
+    otlpCommandLineRedact: [],
     metricsAddress: '127.0.0.1:9464',
     grpcAddress: '127.0.0.1:32767',
     healthGrpcAddress: '127.0.0.1:32766',

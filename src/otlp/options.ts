@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import type { AgentConfig } from '../config';
+import { compileRedactPatterns, type RedactPatternError } from './redact';
 
 export class OtlpConfigError extends Error {
   constructor(readonly key: string, readonly value: string, reason: string) {
@@ -35,8 +36,10 @@ export interface OtlpSinkOptions {
   headers: Record<string, string>;
   timeoutMs: number;
   compression: 'gzip' | 'none';
-  /** Emit process.command_line (config.otlpCommandLine). */
+  /** Emit process.command_line (config.otlpCommandLine), sanitised by the built-in rules and these
+   *  extra patterns (config.otlpCommandLineRedact). */
   commandLine: boolean;
+  commandLineRedact: RegExp[];
   resource: { cluster: string; nodeName: string; hostName: string };
   /** Bound of the logs queue; on overflow the oldest queued logs are dropped. */
   logsQueueCapacity: number;
@@ -164,6 +167,14 @@ export function otlpOptionsFromConfig(config: AgentConfig, env: Env = process.en
     return null;
   }
 
+  let commandLineRedact: RegExp[];
+  try {
+    commandLineRedact = compileRedactPatterns(config.otlpCommandLineRedact ?? []);
+  } catch (e) {
+    const err = e as RedactPatternError;
+    throw new OtlpConfigError('otlpCommandLineRedact (--otlp-command-line-redact)', err.pattern, err.reason);
+  }
+
   let timeoutMs: number = OTLP_DEFAULTS.timeoutMs;
   for (const { key, value } of pick(env, 'TIMEOUT')) {
     if (/^\d+$/.test(value) && Number(value) > 0) { timeoutMs = Number(value); break; }
@@ -217,6 +228,7 @@ export function otlpOptionsFromConfig(config: AgentConfig, env: Env = process.en
     timeoutMs,
     compression,
     commandLine: config.otlpCommandLine,
+    commandLineRedact,
     resource: { cluster: config.cluster, nodeName: config.nodeName || os.hostname(), hostName: os.hostname() },
     warnings,
   };

@@ -7,6 +7,7 @@ import type { LogAttributes } from '@opentelemetry/api-logs';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { isAlert, type AgentEvent, type KubeArmorEvent } from '../events/types';
+import { redactCommandLine } from './redact';
 import { severityOf } from './severity';
 import {
   ATTR_CONTAINER_ID, ATTR_CONTAINER_IMAGE_NAME, ATTR_CONTAINER_IMAGE_TAGS, ATTR_FILE_PATH,
@@ -30,6 +31,8 @@ export const SCALAR_FIELDS = [
 export interface RecordOptions {
   /** Emit process.command_line (off by default: command lines can carry secrets). */
   commandLine: boolean;
+  /** Sanitiser of process.command_line (default: the built-in rules of redact.ts). */
+  redactCommandLine?: (commandLine: string) => string;
 }
 
 export interface RecordContext extends RecordOptions {
@@ -146,7 +149,7 @@ export function forEachAttribute(ev: AgentEvent, opts: RecordOptions, emit: (key
   if (ka.ProcessName) emit(ATTR_PROCESS_EXECUTABLE_PATH, ka.ProcessName);
   if (opts.commandLine) {
     const cl = commandLineOf(ev);
-    if (cl) emit(ATTR_PROCESS_COMMAND_LINE, cl);
+    if (cl) emit(ATTR_PROCESS_COMMAND_LINE, (opts.redactCommandLine ?? redactCommandLine)(cl));
   }
   if (ka.Operation === 'Network') {
     const sa = ev.extras.sockaddr;

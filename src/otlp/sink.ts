@@ -15,6 +15,7 @@ import type { AgentMetrics } from '../metrics/metrics';
 import type { EventSink } from '../pipeline/sink';
 import type { OtlpSinkOptions } from './options';
 import { EventQueue } from './queue';
+import { commandLineRedactor } from './redact';
 import { LogsRequestEncoder } from './encode';
 import { agentResourceAttributes, agentVersion, SERVICE_NAME } from './resource';
 import { OtlpLogsTransport, type ExportOutcome } from './transport';
@@ -73,7 +74,8 @@ export class OtlpSink implements EventSink {
 
   constructor(readonly opts: OtlpSinkOptions, private readonly metrics: AgentMetrics) {
     const version = agentVersion();
-    this.encoder = new LogsRequestEncoder(agentResourceAttributes(opts.resource), { name: SERVICE_NAME, version }, { commandLine: opts.commandLine });
+    this.encoder = new LogsRequestEncoder(agentResourceAttributes(opts.resource), { name: SERVICE_NAME, version },
+      { commandLine: opts.commandLine, redactCommandLine: commandLineRedactor(opts.commandLineRedact) });
     const ua = `otelarmor/${version}`;
     const mk = () => new OtlpLogsTransport(opts, ua);
     this.lanes = {
