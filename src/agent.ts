@@ -74,9 +74,11 @@ async function start(cfg: AgentConfig, io: AgentIo, cleanups: (() => Promise<voi
   const { KernelSensors } = await import('./kernel/sensors');
   const kernel = KernelSensors.open({ ringbufBytes: cfg.ringbufBytes, ignoreTgid: process.pid });
   cleanups.push(async () => { await kernel.stop(); });
+  // otelarmor_probe_attached follows every attach and detach, also those of setSyscallFilter.
+  const { recordAttach } = await import('./metrics/probes');
+  kernel.onAttachChange((a) => recordAttach(metrics, a));
   const attach = kernel.attachAll();
   for (const a of attach) {
-    metrics.gauges.probeAttached.set(a.program, a.attached ? 1 : 0);
     io.info(a.attached ? `hook ${a.program}: attached` : `hook ${a.program}: NOT attached: ${a.error}`);
   }
   ready.hooks = attach.filter((a) => a.attached).length;

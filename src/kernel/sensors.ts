@@ -124,8 +124,24 @@ export class KernelSensors {
   private _drain: DrainScheduler | null = null;
   private _counters: DrainCounters = { decoded: 0, callbackErrors: 0, decodeErrors: new Map() };
   private _closed = false;
+  private _onAttachChange: ((r: AttachResult) => void) | null = null;
 
   private constructor(readonly objectHandle: ObjectHandle) {}
+
+  /**
+   * `f` runs after every attach attempt (attachAll, setSyscallFilter) and every detach before
+   * stop(): a failed attach has `error` set; a program not attached on purpose (the generic pair
+   * while the filter is empty: at attachAll and when the filter empties) reports attached=false
+   * with error=null.
+   */
+  onAttachChange(f: ((r: AttachResult) => void) | null): void {
+    this._onAttachChange = f;
+  }
+
+  private _report(r: AttachResult): AttachResult {
+    try { this._onAttachChange?.(r); } catch { /* a listener must not break attaching */ }
+    return r;
+  }
 
   static open(opts: KernelSensorsOptions): KernelSensors {
     const { ringbufBytes } = opts;
@@ -165,7 +181,10 @@ export class KernelSensors {
   attachAll(): AttachResult[] {
     const out: AttachResult[] = [];
     for (const name of this.programs()) {
-      if ((GENERIC_SYSCALL_PROGRAMS as readonly string[]).includes(name)) continue;
+      if ((GENERIC_SYSCALL_PROGRAMS as readonly string[]).includes(name)) {
+        if (!this._links.has(name)) this._report({ program: name, attached: false, error: null });
+        continue;
+      }
       if (name.startsWith(TAIL_PREFIX)) continue; // tail-call targets, reached through prog arrays
       out.push(this._attach(name));
     }
@@ -176,9 +195,9 @@ export class KernelSensors {
     if (this._links.has(name)) return { program: name, attached: true, error: null };
     try {
       this._links.set(name, native(() => binding().programAttach(this.objectHandle, name), name));
-      return { program: name, attached: true, error: null };
+      return this._report({ program: name, attached: true, error: null });
     } catch (err) {
-      return { program: name, attached: false, error: (err as Error).message };
+      return this._report({ program: name, attached: false, error: (err as Error).message });
     }
   }
 
@@ -186,6 +205,7 @@ export class KernelSensors {
     const l = this._links.get(name);
     if (l) binding().linkDestroy(l);
     this._links.delete(name);
+    if (l && !this._closed) this._report({ program: name, attached: false, error: null });
   }
 
   /** Visibility of one container (host: pidNs = mntNs = 0). */
