@@ -24,6 +24,8 @@ static __always_inline int file__enter(struct trace_event_raw_sys_enter *ctx, in
 {
 	if (sensor__wanted(OA_VIS_FILE, OA_RK_FILE))
 		args__store(args__tid(), ctx, nargs);
+	else if (!task__is_self())
+		counter__add(OA_OP_FILE, OA_C_INVISIBLE); /* dropped here, before any argument is kept */
 	return 0;
 }
 

@@ -173,6 +173,8 @@ struct {
 	{                                                                  \
 		if (sensor__wanted(OA_VIS_NETWORK, OA_RK_NETWORK))         \
 			args__store(args__tid(), ctx, nargs);              \
+		else if (!task__is_self())                                 \
+			counter__add(OA_OP_NET, OA_C_INVISIBLE);           \
 		return 0;                                                  \
 	}                                                                  \
 	SEC("tp/syscalls/sys_exit_" #name)                                 \

@@ -85,6 +85,8 @@ struct {
 	{                                                                  \
 		if (sensor__wanted(OA_VIS_SYSCALL, OA_RK_SYSCALL))         \
 			args__store(args__tid(), ctx, nargs);              \
+		else if (!task__is_self())                                 \
+			counter__add(OA_OP_SYSCALL, OA_C_INVISIBLE);       \
 		return 0;                                                  \
 	}                                                                  \
 	SEC("tp/syscalls/sys_exit_" #name)                                 \
@@ -112,8 +114,11 @@ int oa_raw_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 
 	if (!bpf_map_lookup_elem(&oa_syscall_filter, &nr))
 		return 0;
-	if (!sensor__wanted(OA_VIS_SYSCALL, OA_RK_SYSCALL))
+	if (!sensor__wanted(OA_VIS_SYSCALL, OA_RK_SYSCALL)) {
+		if (!task__is_self())
+			counter__add(OA_OP_SYSCALL, OA_C_INVISIBLE);
 		return 0;
+	}
 	v.a[0] = BPF_CORE_READ(regs, di);
 	v.a[1] = BPF_CORE_READ(regs, si);
 	v.a[2] = BPF_CORE_READ(regs, dx);

@@ -88,7 +88,8 @@ describe('kernel enrich: network events', function () {
     const b = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'otelarmor-cwd-b-')));
     try {
       const syscaller = EnrichHarness.prog('syscaller');
-      const r = await h.run(syscaller, ['chdir', a, 'connect4', String(port), 'fchdir', b, 'connect4', String(port)], { cwd: '/' });
+      // The leading pause lets the exec record (lifecycle ring) be handled before these events.
+      const r = await h.run(syscaller, ['sleep', '300', 'chdir', a, 'connect4', String(port), 'fchdir', b, 'connect4', String(port)], { cwd: '/' });
       assert.equal(r.code, 0);
       assert.equal(r.out, 'chdir 0\nconnect4 0\nfchdir 0\nconnect4 0\n');
       const isConnect = (e: (typeof h.events)[number]): boolean => e.ka.HostPID === r.pid && e.extras.syscall === 'connect';
