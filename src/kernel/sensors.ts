@@ -174,7 +174,7 @@ export class KernelSensors {
 
   /** Program names in the object. */
   programs(): string[] {
-    return binding().programList(this.objectHandle).map((p) => p.name);
+    return native(() => binding().programList(this.objectHandle)).map((p) => p.name);
   }
 
   /** Attaches every program except the generic syscall pair; one failure never stops the rest. */
@@ -203,7 +203,7 @@ export class KernelSensors {
 
   private _detach(name: string): void {
     const l = this._links.get(name);
-    if (l) binding().linkDestroy(l);
+    if (l) native(() => binding().linkDestroy(l), name);
     this._links.delete(name);
     if (l && !this._closed) this._report({ program: name, attached: false, error: null });
   }
@@ -272,7 +272,7 @@ export class KernelSensors {
 
   private _percpuSum(map: string, op: number, width: number): bigint[] {
     const sums: bigint[] = new Array<bigint>(width).fill(0n);
-    for (const v of binding().mapLookupPercpu(this.objectHandle, map, u32(op))) {
+    for (const v of native(() => binding().mapLookupPercpu(this.objectHandle, map, u32(op)))) {
       for (let i = 0; i < width; i++) sums[i]! += v.readBigUInt64LE(i * 8);
     }
     return sums;
@@ -286,8 +286,10 @@ export class KernelSensors {
       const [emitted = 0n, invisible = 0n, dedup = 0n] = this._percpuSum('oa_counters', op, 3);
       countersByOp[op] = { emitted: Number(emitted), invisible: Number(invisible), dedup: Number(dedup) };
     }
-    const rs = this._rb ? binding().ringbufStats(this._rb) : null;
-    const ra = this._rbAlerts ? binding().ringbufStats(this._rbAlerts) : null;
+    const rb = this._rb;
+    const rba = this._rbAlerts;
+    const rs = rb ? native(() => binding().ringbufStats(rb)) : null;
+    const ra = rba ? native(() => binding().ringbufStats(rba)) : null;
     return {
       kernelDropsByOp,
       countersByOp,
@@ -312,8 +314,10 @@ export class KernelSensors {
     this._closed = true;
     const b = binding();
     for (const name of [...this._links.keys()]) this._detach(name);
-    if (this._rb) b.ringbufStop(this._rb);
-    if (this._rbAlerts) b.ringbufStop(this._rbAlerts);
+    const rb = this._rb;
+    const rba = this._rbAlerts;
+    if (rb) native(() => b.ringbufStop(rb));
+    if (rba) native(() => b.ringbufStop(rba));
     this._rb = null;
     this._rbAlerts = null;
     // Batches still queued on the thread-safe functions are dispatched by the event loop.
@@ -323,7 +327,7 @@ export class KernelSensors {
       await this._drain.idle(deadlineMs);
       lost = this._drain.discard();
     }
-    b.objectClose(this.objectHandle);
+    native(() => b.objectClose(this.objectHandle));
     return lost;
   }
 }
