@@ -1,7 +1,12 @@
 // issue 8: every PromQL expression in otel/dashboards and otel/prometheus is evaluated through a
-// real Prometheus (Debian package) scraping a real agent that is seeing real events and alerts.
+// real Prometheus (Debian package) scraping two real agents that see real events, alerts and
+// drops: agent A (policies-e2e: an Audit and a Block host policy, OTLP to the collector of
+// otel/collector-file.yaml) and agent B (--enforcer audit, a 64 KiB ring buffer and a burst of
+// file opens in a pid namespace of its own, which only B sees: ring-buffer drops). Every
+// dashboard query must return data from its left-hand side alone (a trailing `or vector(0)` is
+// not data), and an alert rule of otel/prometheus must really fire (B's degraded enforcer).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -29,8 +34,18 @@ function ruleTargets(): Target[] {
   return doc.groups.flatMap((g) => g.rules.map((r) => ({ where: `rule ${r.alert}`, expr: r.expr, mustReturnData: false })));
 }
 
+/**
+ * The part of an expression that must return data: without a trailing top-level `or vector(0)` /
+ * `or on() vector(0)` fallback, which would return a series with no data at all behind it.
+ */
+function dataSide(expr: string): string {
+  return expr.replace(/\s+or\s+(?:on\s*\(\s*\)\s*)?vector\(0\)\s*$/, '');
+}
+
 /** Grafana's variables, as the dashboards use them, for a 1 s scrape interval. */
 const grafanaVars = (e: string) => e.replace(/\$__rate_interval/g, '10s').replace(/\$__range/g, '5m').replace(/\$instance/g, '.*');
+
+const BLOCKED = '/tmp/otelarmor-e2e-block/secret.txt';
 
 const KNOWN = new Set(Object.values(METRICS).map((m) => m.prom));
 function metricNames(expr: string): string[] {
@@ -38,8 +53,10 @@ function metricNames(expr: string): string[] {
 }
 
 describe('dashboards and alert rules against a live agent and Prometheus', function () {
-  this.timeout(180_000);
+  this.timeout(300_000);
   let agent: Child | undefined;
+  let agentB: Child | undefined;
+  let instanceB = '';
   let prom: Child | undefined;
   let collector: Child | undefined;
   let promUrl = '';
@@ -56,34 +73,61 @@ describe('dashboards and alert rules against a live agent and Prometheus', funct
       env: { ...process.env, OTELARMOR_OTLP_LISTEN: `127.0.0.1:${otlpPort}`, OTELARMOR_OUT_FILE: path.join(tmp, 'otlp.jsonl') },
     });
     const metricsPort = await freePort();
-    agent = start(process.execPath, [path.join(ROOT, 'dist/src/cli.js'), 'run', '--output', 'none', '--duration', '150',
+    // Written before A enforces the Block policy on it (A would kill this process for the write).
+    mkdirSync(path.dirname(BLOCKED), { recursive: true });
+    writeFileSync(BLOCKED, 'secret\n');
+    // B: audit-only enforcer, 64 KiB ring, sees only file events of non-host pid namespaces.
+    const metricsPortB = await freePort();
+    instanceB = `127.0.0.1:${metricsPortB}`;
+    agentB = start(process.execPath, [path.join(ROOT, 'dist/src/cli.js'), 'run', '--output', 'none', '--duration', '280',
+      '--enforcer', 'audit', '--ringbuf-bytes', '65536', '--host-visibility', 'none', '--visibility', 'file',
+      '--metrics-address', instanceB, '--grpc-address', `127.0.0.1:${await freePort()}`,
+      '--health-grpc-address', `127.0.0.1:${await freePort()}`, '--k8s', 'off'],
+    { env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: '' } });
+    agent = start(process.execPath, [path.join(ROOT, 'dist/src/cli.js'), 'run', '--output', 'none', '--duration', '280',
+      // No throttling: other processes on this host may read /etc/hostname in bulk, and a throttled
+      // host would drop the Block alert this test needs.
+      '--visibility', 'none', '--alert-throttling', 'false',
       '--otlp-endpoint', `http://127.0.0.1:${otlpPort}`,
       '--metrics-address', `127.0.0.1:${metricsPort}`, '--grpc-address', `127.0.0.1:${await freePort()}`,
       '--health-grpc-address', `127.0.0.1:${await freePort()}`, '--policies', path.join(ROOT, 'test/fixtures/policies-e2e'),
       '--k8s', 'off']);
     await waitForHttp(`http://127.0.0.1:${metricsPort}/readyz`, 60_000, agent);
+    await waitForHttp(`http://${instanceB}/readyz`, 60_000, agentB);
     const promPort = await freePort();
     writeFileSync(path.join(tmp, 'prometheus.yml'), `global: { scrape_interval: 1s, evaluation_interval: 1s }
+rule_files: ['${path.join(ROOT, 'otel/prometheus/otelarmor-alerts.yaml')}']
 scrape_configs:
   - job_name: otelarmor
-    static_configs: [ { targets: ['127.0.0.1:${metricsPort}'] } ]
+    static_configs: [ { targets: ['127.0.0.1:${metricsPort}', '${instanceB}'] } ]
 `);
     prom = start(prometheus, [`--config.file=${path.join(tmp, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(tmp, 'data')}`,
       `--web.listen-address=127.0.0.1:${promPort}`]);
     promUrl = `http://127.0.0.1:${promPort}`;
     await waitForHttp(`${promUrl}/-/ready`, 30_000, prom);
-    // Real events and alerts: file reads (one matches the Audit policy), execs, a connect.
+    // Real events and alerts: file reads (one matches the Audit policy, one the Block policy:
+    // kill-on-attempt kills that cat), execs; and for B a burst of opens its 64 KiB ring cannot
+    // hold (in a pid namespace: B's container visibility; A has none there).
+    let killed = 0;
     const t0 = Date.now();
-    while (Date.now() - t0 < 20_000) {
+    for (let i = 0; Date.now() - t0 < 20_000; i++) {
       execFileSync('/bin/cat', ['/etc/hostname']);
       execFileSync('/bin/sh', ['-c', 'ls / >/dev/null; true']);
+      const r = spawnSync('/bin/cat', [BLOCKED]);
+      if (r.signal === 'SIGKILL') killed++;
+      if (i % 20 === 5) {
+        spawnSync('unshare', ['--pid', '--fork', '--', process.execPath, '-e',
+          "const fs = require('fs'); for (let i = 0; i < 200000; i++) fs.closeSync(fs.openSync('/etc/hostname', 'r'));"]);
+      }
       await sleep(250);
     }
+    assert.ok(killed > 0, 'the Block policy never killed the reader');
   });
 
   after(async () => {
     await prom?.stop();
     await agent?.stop();
+    await agentB?.stop();
     await collector?.stop();
   });
 
@@ -107,9 +151,46 @@ scrape_configs:
     for (const t of [...dashboardTargets(), ...ruleTargets()]) {
       const r = await query(t.expr);
       if (r.status !== 'success') failures.push(`${t.where}: ${r.error}`);
-      else if (t.mustReturnData && (r.data?.result.length ?? 0) === 0) failures.push(`${t.where}: no data for ${grafanaVars(t.expr)}`);
+      else if (t.mustReturnData) {
+        const lhs = await query(dataSide(t.expr));
+        if ((lhs.data?.result.length ?? 0) === 0) failures.push(`${t.where}: no data for ${grafanaVars(dataSide(t.expr))}`);
+      }
     }
     assert.deepEqual(failures, []);
+  });
+
+  it('the data-side check strips only a trailing top-level or vector(0)', () => {
+    assert.equal(dataSide('sum(rate(a[1m])) or vector(0)'), 'sum(rate(a[1m]))');
+    assert.equal(dataSide('x / scalar(sum(y) or vector(0)) or on() vector(0)'), 'x / scalar(sum(y) or vector(0))');
+    assert.equal(dataSide('count(a == 0) or on(instance) (0 * count(a))'), 'count(a == 0) or on(instance) (0 * count(a))');
+  });
+
+  it('Blocked vs audited and drop ratio have real series: Block alerts from A, ring-buffer drops from B', async () => {
+    const block = await query('sum(otelarmor_alerts_total{action="Block",policy="e2e-block-secret-read",operation="File",severity="8"})');
+    assert.ok(Number((block.data?.result[0] as { value: [number, string] } | undefined)?.value[1] ?? 0) > 0, JSON.stringify(block));
+    const drops = await query(`sum by (instance, stage) (otelarmor_events_dropped_total{stage="ringbuf",reason="full_file"})`);
+    const byInstance = (drops.data?.result ?? []) as { metric: Record<string, string>; value: [number, string] }[];
+    assert.ok(byInstance.some((r) => r.metric.instance === instanceB && Number(r.value[1]) > 0), JSON.stringify(byInstance));
+  });
+
+  it('an alert rule fires: OtelarmorEnforcerDegraded for the audit-only agent B only', async () => {
+    interface PromAlert { labels: Record<string, string>; state: string }
+    const deadline = Date.now() + 120_000;
+    let alerts: PromAlert[] = [];
+    for (;;) {
+      const j = (await (await fetch(`${promUrl}/api/v1/alerts`)).json()) as { status: string; data: { alerts: PromAlert[] } };
+      assert.equal(j.status, 'success');
+      alerts = j.data.alerts.filter((a) => a.labels.alertname === 'OtelarmorEnforcerDegraded');
+      if (alerts.some((a) => a.state === 'firing') || Date.now() > deadline) break;
+      await sleep(1000);
+    }
+    assert.deepEqual(alerts.map((a) => [a.state, a.labels.instance, a.labels.severity]), [['firing', instanceB, 'critical']]);
+    // The rules API agrees: the rule's state is firing, and rules that must stay quiet are inactive.
+    const r = (await (await fetch(`${promUrl}/api/v1/rules?type=alert`)).json()) as { data: { groups: { rules: { name: string; state: string; health: string }[] }[] } };
+    const rules = Object.fromEntries(r.data.groups.flatMap((g) => g.rules).map((x) => [x.name, [x.state, x.health]]));
+    assert.deepEqual(rules.OtelarmorEnforcerDegraded, ['firing', 'ok']);
+    assert.deepEqual(rules.OtelarmorAgentDown, ['inactive', 'ok']);
+    assert.deepEqual(rules.OtelarmorHooksMissing, ['inactive', 'ok']);
   });
 
   it('the collector of otel/collector-file.yaml received the agent\'s records', () => {
