@@ -104,7 +104,7 @@ static __always_inline int file__is_open(__u64 nr)
 	return nr == NR_OPEN || nr == NR_OPENAT || nr == NR_OPENAT2;
 }
 
-/* Stand-in record while oa_events is full (rb__output_spilled). */
+/* Stand-in record while oa_events is full (rb__finish). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -195,10 +195,7 @@ static __noinline int file__exit(long id, long ret)
 	}
 	e->hdr.flags = flags | (cut > 0 ? OA_F_TRUNCATED : 0);
 	e->hdr.rule_id = rid;
-	if (rb)
-		rb__submit(rb, OA_OP_FILE);
-	else
-		rb__output_spilled(e, sizeof(*e), OA_OP_FILE, flags);
+	rb__finish(rb, e, sizeof(*e), OA_OP_FILE, flags);
 	return 0;
 }
 

@@ -76,7 +76,7 @@ static __always_inline __u32 net__rules(struct oa_net *e, __u32 *rid)
 	return rules__check_net(proto, type, rid);
 }
 
-/* Stand-in record while oa_events is full (rb__output_spilled). */
+/* Stand-in record while oa_events is full (rb__finish). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -145,10 +145,7 @@ static __noinline int net__exit(long id, long ret)
 	}
 	e->hdr.flags = flags;
 	e->hdr.rule_id = rid;
-	if (rb)
-		rb__submit(rb, OA_OP_NET);
-	else
-		rb__output_spilled(e, sizeof(*e), OA_OP_NET, flags);
+	rb__finish(rb, e, sizeof(*e), OA_OP_NET, flags);
 	return 0;
 }
 

@@ -132,7 +132,7 @@ int oa_sched_exec(struct bpf_raw_tracepoint_args *ctx)
 	a = bpf_map_lookup_elem(&oa_exec_args_map, &old_pid);
 	if (flags < 0)
 		goto out;
-	e = rb__reserve(OA_OP_EXEC, sizeof(*e), flags & OA_F_MATCHED);
+	e = rb__reserve(OA_OP_EXEC, sizeof(*e), 1);
 	if (!e)
 		goto out;
 	hdr__fill(&e->hdr, OA_OP_EXEC, sizeof(*e), pid_ns, mnt_ns);
@@ -180,7 +180,7 @@ static __always_inline int exec__exit(long ret)
 		counter__add(OA_OP_EXEC, OA_C_INVISIBLE);
 		goto out;
 	}
-	e = rb__reserve(OA_OP_EXEC, sizeof(*e), 0);
+	e = rb__reserve(OA_OP_EXEC, sizeof(*e), 1);
 	if (!e)
 		goto out;
 	hdr__fill(&e->hdr, OA_OP_EXEC, sizeof(*e), pid_ns, mnt_ns);
@@ -228,7 +228,7 @@ int oa_sched_fork(struct bpf_raw_tracepoint_args *ctx)
 		counter__add(OA_OP_FORK, OA_C_INVISIBLE);
 		return 0;
 	}
-	e = rb__reserve(OA_OP_FORK, sizeof(*e), 0);
+	e = rb__reserve(OA_OP_FORK, sizeof(*e), 1);
 	if (!e)
 		return 0;
 	hdr__fill(&e->hdr, OA_OP_FORK, sizeof(*e), pid_ns, mnt_ns);
@@ -256,7 +256,7 @@ int oa_sched_exit(struct bpf_raw_tracepoint_args *ctx)
 		counter__add(OA_OP_EXIT, OA_C_INVISIBLE);
 		return 0;
 	}
-	e = rb__reserve(OA_OP_EXIT, sizeof(*e), 0);
+	e = rb__reserve(OA_OP_EXIT, sizeof(*e), 1);
 	if (!e)
 		return 0;
 	hdr__fill(&e->hdr, OA_OP_EXIT, sizeof(*e), pid_ns, mnt_ns);

@@ -33,13 +33,14 @@ struct {
 	__uint(max_entries, 16 * 1024 * 1024);
 } oa_events SEC(".maps");
 
-/* Priority lane. A record that matched a rule (alert, kill, deny) and finds oa_events full is
- * put here instead, so a flood of plain logs cannot push out alerts. Invariant: only matched
- * records are ever submitted to it; a record reserved here before its verdict was known is
- * discarded when it does not match, and counted in oa_drops like any lost record. */
+/* Priority lane: every record that matched a rule (alert, kill, deny) and every process
+ * lifecycle record (exec, fork, exit: what attributes all other events) goes here, so a flood
+ * of plain logs can neither push them out of the kernel nor queue ahead of them in user space
+ * (the agent drains this ring first; an alert follows its process's exec in the same ring).
+ * Invariant: nothing else is submitted to it. When it is full they fall back to oa_events. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 2 * 1024 * 1024);
+	__uint(max_entries, 4 * 1024 * 1024);
 } oa_alerts SEC(".maps");
 
 /* bpf_ringbuf_reserve failures, index = op. */
@@ -214,20 +215,22 @@ static __always_inline void rb__lost(__u32 op)
 		(*d)++;
 }
 
-/* Reserve a record whose verdict is known: oa_events, or oa_alerts for a matched record when
- * oa_events is full. A failure is counted per op. */
-static __always_inline void *rb__reserve(__u32 op, __u64 size, int matched)
+/* Reserve a record whose lane is known: `prio` (matched, or process lifecycle) in oa_alerts
+ * (else oa_events), any other in oa_events. A failure is counted per op. */
+static __always_inline void *rb__reserve(__u32 op, __u64 size, int prio)
 {
-	void *r = bpf_ringbuf_reserve(&oa_events, size, 0);
-	if (!r && matched)
+	void *r = NULL;
+	if (prio)
 		r = bpf_ringbuf_reserve(&oa_alerts, size, 0);
+	if (!r)
+		r = bpf_ringbuf_reserve(&oa_events, size, 0);
 	if (!r)
 		rb__lost(op);
 	return r;
 }
 
 /* Submit with BPF_RB_NO_WAKEUP, forcing a wakeup once oa_wakeup_bytes wait unread in
- * oa_events (records in oa_alerts are picked up by their drain's poll period). */
+ * oa_events (records in oa_alerts are picked up within their drain's poll period). */
 static __always_inline void rb__submit(void *r, __u32 op)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP;
@@ -237,14 +240,23 @@ static __always_inline void rb__submit(void *r, __u32 op)
 	counter__add(op, OA_C_EMITTED);
 }
 
-/* Sensors whose verdict needs the filled record (file, network) fill a per-CPU stand-in when
- * oa_events is full, so the rule check and a kill still happen. Only a matched stand-in is
- * copied to oa_alerts: reserving there before the verdict would fill it with discarded
- * records, which keep their space until the consumer passes them. */
-static __always_inline void rb__output_spilled(void *e, __u64 size, __u32 op, int hdr_flags)
+/* Sensors whose verdict needs the filled record (file, network) fill a record reserved in
+ * oa_events, or a per-CPU stand-in `e` when oa_events is full (`rb` NULL), so the rule check
+ * and a kill still happen. Once `hdr_flags` are known: a matched record is copied to oa_alerts
+ * (its oa_events reservation discarded) or, with oa_alerts full, submitted to oa_events; any
+ * other record is submitted, or lost when it is the stand-in. Reserving in oa_alerts before
+ * the verdict would fill it with discarded records, which keep their space until the consumer
+ * passes them. */
+static __always_inline void rb__finish(void *rb, void *e, __u64 size, __u32 op, int hdr_flags)
 {
 	if ((hdr_flags & OA_F_MATCHED) && bpf_ringbuf_output(&oa_alerts, e, size, 0) == 0) {
+		if (rb)
+			bpf_ringbuf_discard(rb, BPF_RB_NO_WAKEUP);
 		counter__add(op, OA_C_EMITTED);
+		return;
+	}
+	if (rb) {
+		rb__submit(rb, op);
 		return;
 	}
 	rb__lost(op);

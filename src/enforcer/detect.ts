@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { binding, type LinkHandle, type ObjectHandle } from '../native/binding';
-import { native } from '../native/errors';
+import { loadRetryingEagain, native } from '../native/errors';
 import type { EnforcerDetection } from './mode';
 
 export const BPF_OUTPUT_DIR = path.resolve(__dirname, '..', '..', '..', 'bpf', '.output');
@@ -72,9 +72,8 @@ function tryObject(file: string, attach: (h: ObjectHandle) => LinkHandle[]): str
   let h: ObjectHandle | null = null;
   const links: LinkHandle[] = [];
   try {
-    const opened = native(() => b.objectOpen(file, { rodata: null, mapMaxEntries: null, reuseMaps: null }));
+    const opened = loadRetryingEagain(() => b.objectOpen(file, { rodata: null, mapMaxEntries: null, reuseMaps: null }), (o) => b.objectLoad(o), (o) => b.objectClose(o));
     h = opened;
-    native(() => b.objectLoad(opened));
     links.push(...attach(opened));
     return null;
   } catch (e) {

@@ -8,7 +8,7 @@
 //   audit-only              nothing is stopped; matches are flagged (oa_enforce = Audit).
 import type { AgentMetrics } from '../metrics/metrics';
 import { binding, MapUpdateFlag, type LinkHandle, type ObjectHandle } from '../native/binding';
-import { native } from '../native/errors';
+import { loadRetryingEagain, native } from '../native/errors';
 import {
   KernelRuleWriter,
   POSTURES_MAP,
@@ -192,10 +192,13 @@ export class Enforcer {
   private load(file: string, attach: (h: ObjectHandle) => (readonly [string, LinkHandle])[]): LoadedObject {
     const b = binding();
     const from = this.opts.kernel.objectHandle;
-    const h = native(() => b.objectOpen(file, { rodata: null, mapMaxEntries: null, reuseMaps: SHARED_RULE_MAPS.map((name) => ({ name, from })) }));
+    const h = loadRetryingEagain(
+      () => b.objectOpen(file, { rodata: null, mapMaxEntries: null, reuseMaps: SHARED_RULE_MAPS.map((name) => ({ name, from })) }),
+      (o) => b.objectLoad(o),
+      (o) => b.objectClose(o),
+    );
     const obj: LoadedObject = { handle: h, links: [], names: [] };
     try {
-      native(() => b.objectLoad(h));
       native(() => {
         for (const [name, link] of attach(h)) {
           obj.links.push(link);

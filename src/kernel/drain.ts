@@ -4,7 +4,9 @@
 // event storm. Node runs up to 1000 thread-safe-function calls back to back without polling I/O;
 // processing inside that callback would starve it for seconds.
 // Each batch is acknowledged (ringbufAck) only once all its records were processed: the native
-// backpressure bound therefore covers what waits here too.
+// backpressure bound therefore covers what waits here too. Batches of the priority lane
+// (oa_alerts) wait in their own FIFO and are always processed first, so a backlog of logs
+// never delays an alert.
 import { decodeBatch, type DecodeErrorReason } from '../events/decode';
 import type { KernelRecord } from '../events/record';
 
@@ -24,9 +26,27 @@ export interface DrainCounters {
   decodeErrors: Map<DecodeErrorReason, number>;
 }
 
-export class DrainScheduler {
-  private readonly fifo: Pending[] = [];
+class Fifo {
+  private items: Pending[] = [];
   private head = 0;
+  get length(): number { return this.items.length - this.head; }
+  push(p: Pending): void { this.items.push(p); }
+  peek(): Pending | undefined { return this.items[this.head]; }
+  shift(): Pending | undefined {
+    const p = this.items[this.head];
+    if (p === undefined) return undefined;
+    this.head++;
+    if (this.head > 64 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return p;
+  }
+}
+
+export class DrainScheduler {
+  private readonly logs = new Fifo();
+  private readonly alerts = new Fifo();
   private scheduled = false;
   private idleWaiters: (() => void)[] = [];
 
@@ -35,13 +55,14 @@ export class DrainScheduler {
     private readonly counters: DrainCounters,
   ) {}
 
-  /** Batches (and bytes) waiting or in progress. */
+  /** Batches waiting or in progress. */
   get pending(): number {
-    return this.fifo.length - this.head;
+    return this.logs.length + this.alerts.length;
   }
 
-  push(buf: Buffer, ack: () => void): void {
-    this.fifo.push({ buf, ack, pos: 0 });
+  /** `priority`: a batch of the priority lane. */
+  push(buf: Buffer, ack: () => void, priority = false): void {
+    (priority ? this.alerts : this.logs).push({ buf, ack, pos: 0 });
     this.schedule();
   }
 
@@ -57,12 +78,12 @@ export class DrainScheduler {
   /** Drops what still waits; returns the number of records not processed. Acks everything. */
   discard(): number {
     let n = 0;
-    while (this.pending > 0) {
-      const p = this.fifo[this.head++]!;
-      n += p.records ? p.records.length - p.pos : decodeBatch(p.buf).records.length;
-      p.ack();
+    for (const q of [this.alerts, this.logs]) {
+      for (let p = q.shift(); p; p = q.shift()) {
+        n += p.records ? p.records.length - p.pos : decodeBatch(p.buf).records.length;
+        p.ack();
+      }
     }
-    this.compact();
     this.wake();
     return n;
   }
@@ -77,7 +98,8 @@ export class DrainScheduler {
     this.scheduled = false;
     const until = Date.now() + TURN_BUDGET_MS;
     while (this.pending > 0 && Date.now() < until) {
-      const p = this.fifo[this.head]!;
+      const q = this.alerts.length > 0 ? this.alerts : this.logs;
+      const p = q.peek()!;
       if (!p.records) {
         const { records, errors } = decodeBatch(p.buf);
         for (const e of errors) this.counters.decodeErrors.set(e.reason, (this.counters.decodeErrors.get(e.reason) ?? 0) + e.count);
@@ -95,20 +117,12 @@ export class DrainScheduler {
       }
       p.pos = end;
       if (p.pos >= p.records.length) {
-        this.head++;
+        q.shift();
         p.ack();
       }
     }
-    this.compact();
     if (this.pending > 0) this.schedule();
     else this.wake();
-  }
-
-  private compact(): void {
-    if (this.head > 64 && this.head * 2 > this.fifo.length) {
-      this.fifo.splice(0, this.head);
-      this.head = 0;
-    }
   }
 
   private wake(): void {

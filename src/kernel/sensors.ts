@@ -7,7 +7,7 @@ import type { Category } from '../config';
 import type { DecodeErrorReason } from '../events/decode';
 import { Op, type KernelRecord } from '../events/record';
 import { binding, MapUpdateFlag, type LinkHandle, type ObjectHandle, type RingbufHandle } from '../native/binding';
-import { native } from '../native/errors';
+import { loadRetryingEagain, native } from '../native/errors';
 import { DrainScheduler, type DrainCounters } from './drain';
 import type { RuleKind } from './rule-types';
 
@@ -160,15 +160,11 @@ export class KernelSensors {
     w.writeBigUInt64LE(BigInt(wakeup));
     const self = Buffer.alloc(4);
     self.writeUInt32LE(opts.ignoreTgid ?? 0);
-    const h = native(() =>
-      b.objectOpen(file, { rodata: { oa_wakeup_bytes: w, oa_self_tgid: self }, mapMaxEntries: { oa_events: ringbufBytes }, reuseMaps: null }),
+    const h = loadRetryingEagain(
+      () => b.objectOpen(file, { rodata: { oa_wakeup_bytes: w, oa_self_tgid: self }, mapMaxEntries: { oa_events: ringbufBytes }, reuseMaps: null }),
+      (o) => b.objectLoad(o),
+      (o) => b.objectClose(o),
     );
-    try {
-      native(() => b.objectLoad(h));
-    } catch (err) {
-      b.objectClose(h);
-      throw err;
-    }
     return new KernelSensors(h);
   }
 
@@ -258,14 +254,14 @@ export class KernelSensors {
     this._counters = counters;
     const drain = this._drain;
     const b = binding();
-    const onBatch = (rb: () => RingbufHandle | null) => (batch: Buffer) => {
+    const onBatch = (rb: () => RingbufHandle | null, priority: boolean) => (batch: Buffer) => {
       const n = batch.length;
-      drain.push(batch, () => { const h = rb(); if (h) b.ringbufAck(h, n); });
+      drain.push(batch, () => { const h = rb(); if (h) b.ringbufAck(h, n); }, priority);
     };
     let main: RingbufHandle | null = null;
     let alerts: RingbufHandle | null = null;
-    main = native(() => b.ringbufStart(this.objectHandle, 'oa_events', onBatch(() => main)));
-    alerts = native(() => b.ringbufStart(this.objectHandle, 'oa_alerts', onBatch(() => alerts)));
+    main = native(() => b.ringbufStart(this.objectHandle, 'oa_events', onBatch(() => main, false)));
+    alerts = native(() => b.ringbufStart(this.objectHandle, 'oa_alerts', onBatch(() => alerts, true)));
     this._rb = main;
     this._rbAlerts = alerts;
   }

@@ -69,3 +69,20 @@ export function native<T>(fn: () => T, feature = ''): T {
     throw convertNativeError(err, feature);
   }
 }
+
+/** The verifier gives up with EAGAIN when a signal is pending for the loading thread (SIGHUP,
+ *  SIGTERM, SIGPROF from a profiler, ...); libbpf marks the object loaded even on failure, so
+ *  a retry needs a fresh open. Opens with `open`, loads with `load`, retrying up to `tries`
+ *  times on EAGAIN; closes the handle of every failed attempt. */
+export function loadRetryingEagain<H>(open: () => H, load: (h: H) => void, close: (h: H) => void, tries = 5): H {
+  for (let i = 1; ; i++) {
+    const h = native(open);
+    try {
+      native(() => load(h));
+      return h;
+    } catch (err) {
+      close(h);
+      if (!(err instanceof BpfError && err.code === 'EAGAIN' && i < tries)) throw err;
+    }
+  }
+}

@@ -68,9 +68,13 @@ export interface Attribution {
   runtime?: ContainerRuntime;
 }
 
+/** include/linux/proc_ns.h: inode number of init_pid_ns (bpf/include/events.h OA_PROC_PID_INIT_INO). */
+export const PROC_PID_INIT_INO = 0xeffffffc;
+
 export interface ContainerResolverOptions {
   procRoot?: string;
-  /** Pid namespace inode of the host; default: read from <procRoot>/1/ns/pid. */
+  /** Pid namespace inode of the host; default: the initial pid namespace (PROC_PID_INIT_INO),
+   *  the same constant the sensors use to pick the host visibility key. */
   hostPidNs?: number;
   maxEntries?: number;
   /** A (pidns,mntns) with no container found is re-checked after this long (the task may join its cgroup later). */
@@ -98,7 +102,9 @@ export class ContainerResolver {
     this.maxEntries = opts.maxEntries ?? 4096;
     this.negativeTtlMs = opts.negativeTtlMs ?? 1000;
     this.now = opts.now ?? Date.now;
-    this.hostPidNs = opts.hostPidNs ?? readNsInode(path.join(this.procRoot, '1', 'ns', 'pid'));
+    // Not /proc/1/ns/pid: init may be unreadable even to root (EACCES under some VM inits), and
+    // the kernel side decides "host" by this constant (bpf/include/events.h).
+    this.hostPidNs = opts.hostPidNs ?? PROC_PID_INIT_INO;
   }
 
   get cacheSize(): number {
@@ -126,7 +132,13 @@ export class ContainerResolver {
         text = undefined;
       }
     }
-    if (text === undefined) return hit?.att ?? { host: false };
+    if (text === undefined) {
+      // Every candidate exited: keep what was known, and do not retry on each event of the pair.
+      const att = hit?.att ?? { host: false };
+      this.cache.delete(key);
+      this.cache.set(key, { att, expiresMs: now + this.negativeTtlMs });
+      return att;
+    }
     const c = containerFromCgroupFile(text);
     const att: Attribution = c ? { host: false, containerId: c.id, runtime: c.runtime } : { host: false };
     this.cache.delete(key);
@@ -144,11 +156,3 @@ export class ContainerResolver {
   }
 }
 
-function readNsInode(p: string): number {
-  try {
-    const m = /\[(\d+)\]$/.exec(fs.readlinkSync(p));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}

@@ -1,6 +1,6 @@
 // `otelarmor run` as a child process for the reliability tests: free loopback ports, readiness
 // (/readyz 200 = hooks attached), Prometheus text scraping, RSS sampling, clean stop.
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import * as path from 'node:path';
 import { ROOT } from '../helpers/env';
 import { freePort, start, waitForHttp, type Child } from '../helpers/procs';
@@ -90,4 +90,35 @@ export function readJsonl(file: string): Record<string, unknown>[] {
   let text = '';
   try { text = readFileSync(file, 'utf8'); } catch { return []; }
   return text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** Incremental reader of a growing jsonl output file: only new complete lines are parsed, and
+ *  only those `keep` accepts are retained (a storm writes far more lines than a test needs). */
+export class JsonlTail {
+  private offset = 0;
+  private rest = '';
+  readonly kept: Record<string, unknown>[] = [];
+
+  constructor(private readonly file: string, private readonly keep: (line: string) => boolean) {}
+
+  /** Reads what was appended since the last call; returns every kept event so far. */
+  poll(): Record<string, unknown>[] {
+    let fd: number;
+    try { fd = openSync(this.file, 'r'); } catch { return this.kept; }
+    try {
+      const buf = Buffer.alloc(1 << 20);
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, this.offset);
+        if (n <= 0) break;
+        this.offset += n;
+        const text = this.rest + buf.subarray(0, n).toString('utf8');
+        const lines = text.split('\n');
+        this.rest = lines.pop() ?? '';
+        for (const l of lines) if (l.startsWith('{') && this.keep(l)) this.kept.push(JSON.parse(l) as Record<string, unknown>);
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return this.kept;
+  }
 }
