@@ -68,7 +68,7 @@ export function defaultConfig(): AgentConfig {
     hostVisibility: ['process', 'file', 'network'],
     output: 'stdout',
     duration: 0,
-    shutdownTimeout: 5,
+    shutdownTimeout: 10,
     policies: [],
     rules: [],
     defaultFilePosture: 'audit',
