@@ -25,7 +25,7 @@ describe('kernel network sensor', function () {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('socket/bind/listen/connect/accept/accept4 (IPv4), connect (IPv6), bind (AF_UNIX path and abstract)', async () => {
+  it('socket/bind/listen/connect/accept (IPv4), connect (IPv6), bind (AF_UNIX path and abstract)', async () => {
     const port = 20000 + (process.pid % 20000);
     const sock = path.join(dir, 's.sock');
     const r = await h.run('netops', [String(port), sock]);
