@@ -5,6 +5,16 @@
 #define OA_NR_EXECVE 59
 #define OA_NR_EXECVEAT 322
 
+/* Lifecycle records (exec, fork, exit, setns) sit in the priority ring; its poller is woken at
+ * once so they reach user space before the log-ring records of the same process, which wait for
+ * the log poller's timeout (BPF_RB_NO_WAKEUP): otherwise a short-lived process's file event can
+ * be enriched before its exec record (no ProcessName, Source or Cwd). */
+static __always_inline void lifecycle__submit(void *e, __u32 op)
+{
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	counter__add(op, OA_C_EMITTED);
+}
+
 /* argv/filename captured at sys_enter_execve(at), keyed by tid; consumed by
  * sched_process_exec (success, looked up by old_pid) or sys_exit_execve(at) (failure). */
 struct oa_exec_args {
@@ -154,7 +164,7 @@ int oa_sched_exec(struct bpf_raw_tracepoint_args *ctx)
 		e->hdr.flags |= OA_F_TRUNCATED;
 	e->tty[0] = 0;
 	exec__tty(e);
-	rb__submit(e, OA_OP_EXEC);
+	lifecycle__submit(e, OA_OP_EXEC);
 out:
 	if (a)
 		bpf_map_delete_elem(&oa_exec_args_map, &old_pid);
@@ -195,7 +205,7 @@ static __always_inline int exec__exit(long ret)
 		e->hdr.flags |= OA_F_TRUNCATED;
 	e->tty[0] = 0;
 	exec__tty(e);
-	rb__submit(e, OA_OP_EXEC);
+	lifecycle__submit(e, OA_OP_EXEC);
 out:
 	bpf_map_delete_elem(&oa_exec_args_map, &tid);
 	return 0;
@@ -237,7 +247,7 @@ int oa_sched_fork(struct bpf_raw_tracepoint_args *ctx)
 	e->child_tgid = BPF_CORE_READ(child, tgid);
 	task__pid_ns(child, &level);
 	e->child_ns_tgid = pid__nr_at(BPF_CORE_READ(child, thread_pid), level);
-	rb__submit(e, OA_OP_FORK);
+	lifecycle__submit(e, OA_OP_FORK);
 	return 0;
 }
 
@@ -264,7 +274,7 @@ int oa_sched_exit(struct bpf_raw_tracepoint_args *ctx)
 	e->hdr.rule_id = 0;
 	e->exit_code = BPF_CORE_READ(t, exit_code);
 	e->pad = 0;
-	rb__submit(e, OA_OP_EXIT);
+	lifecycle__submit(e, OA_OP_EXIT);
 	return 0;
 }
 
@@ -313,7 +323,10 @@ static __always_inline int task__state(__u16 nr, long ret)
 	e->strs[0][0] = e->strs[1][0] = e->strs[2][0] = 0;
 	if (nr != OA_NR_SETNS && path__cwd(e->strs[0]) > 0)
 		e->hdr.flags |= OA_F_TRUNCATED;
-	rb__submit(e, OA_OP_TASK);
+	if (nr == OA_NR_SETNS)
+		lifecycle__submit(e, OA_OP_TASK);
+	else
+		rb__submit(e, OA_OP_TASK);
 	return 0;
 }
 
