@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   let loopEvents = 0;
   const onRecords = (recs: KernelRecord[]): void => {
     delivered += recs.length;
-    for (const r of recs) if (r.op === Op.File && r.comm === 'loop') loopRecords++;
+    for (const r of recs) if (r.op === Op.File && r.comm === 'loop' && r.path === '/etc/hostname') loopRecords++;
     const batch = filter.process(enricher.enrich(recs));
     for (const ev of batch) if (ev.ka.Operation === 'File' && ev.extras.path === '/etc/hostname' && ev.ka.ExecEvent?.ExecutableName === 'loop') loopEvents++;
     sink.write(batch);
