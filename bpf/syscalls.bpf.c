@@ -92,7 +92,7 @@ struct {
 	SEC("tp/syscalls/sys_exit_" #name)                                 \
 	int oa_exit_##name(struct trace_event_raw_sys_exit *ctx)           \
 	{                                                                  \
-		bpf_tail_call(ctx, &oa_sys_tail, 0);                       \
+		bpf_tail_call(ctx, &oa_sys_tail, tail__index0());          \
 		return 0;                                                  \
 	}
 

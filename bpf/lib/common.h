@@ -208,6 +208,16 @@ static __always_inline void hdr__fill(struct oa_hdr *h, __u16 op, __u16 size, __
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 
+/* Index 0 of a tail-call array, as a value the verifier cannot prove constant. With a constant
+ * key the JIT turns bpf_tail_call into a patched direct jump tracked by the array (poke
+ * descriptors); on this kernel such arrays were seen to outlive the agent (emptied, no program
+ * or fd referring to them) after teardown under load. The indirect form has no poke tracking.
+ * bpf_ktime_get_ns() >> 63 is always 0 (2^63 ns is ~292 years). */
+static __always_inline __u32 tail__index0(void)
+{
+	return (__u32)(bpf_ktime_get_ns() >> 63);
+}
+
 static __always_inline void rb__lost(__u32 op)
 {
 	__u64 *d = bpf_map_lookup_elem(&oa_drops, &op);

@@ -12,6 +12,7 @@ Napi::Object ModuleInit(Napi::Env env, Napi::Object exports) {
       {"objectOpen", ObjectOpen},           {"objectLoad", ObjectLoad},
       {"programList", ProgramList},         {"programAttach", ProgramAttach},
       {"programAttachCgroup", ProgramAttachCgroup}, {"linkDestroy", LinkDestroy},
+      {"linksDestroy", LinksDestroy},
       {"mapUpdate", MapUpdate},             {"mapLookup", MapLookup},
       {"mapDelete", MapDelete},             {"mapLookupPercpu", MapLookupPercpu},
       {"ringbufStart", RingbufStart},       {"ringbufStats", RingbufStats},

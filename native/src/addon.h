@@ -49,6 +49,7 @@ Napi::Value MapDelete(const Napi::CallbackInfo &info);
 Napi::Value MapLookupPercpu(const Napi::CallbackInfo &info);
 Napi::Value RingbufStart(const Napi::CallbackInfo &info);
 Napi::Value RingbufStats(const Napi::CallbackInfo &info);
+Napi::Value LinksDestroy(const Napi::CallbackInfo &info);
 Napi::Value RingbufAck(const Napi::CallbackInfo &info);
 Napi::Value RingbufStop(const Napi::CallbackInfo &info);
 Napi::Value ObjectClose(const Napi::CallbackInfo &info);

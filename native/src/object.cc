@@ -2,6 +2,9 @@
 // (verifier log captured), program listing and attachment, links, close. Main thread only.
 #include "addon.h"
 
+#include <thread>
+#include <vector>
+
 #include <bpf/btf.h>
 #include <fcntl.h>
 #include <time.h>
@@ -194,6 +197,43 @@ Napi::Value LinkDestroy(const Napi::CallbackInfo &info) {
   if (ls->link) bpf_link__destroy(ls->link);
   ls->link = nullptr;
   return info.Env().Undefined();
+}
+
+// Destroys links off the JS thread, each on its own thread: closing a tracepoint link's perf
+// event waits for an RCU grace period (~60 ms here); in parallel the waits overlap (60 links:
+// ~0.9 s instead of ~4 s) and the event loop keeps running meanwhile.
+class LinksDestroyWorker : public Napi::AsyncWorker {
+ public:
+  LinksDestroyWorker(Napi::Env env, std::vector<bpf_link *> links)
+      : Napi::AsyncWorker(env), links_(std::move(links)), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override {
+    std::vector<std::thread> threads;
+    threads.reserve(links_.size());
+    for (bpf_link *l : links_) threads.emplace_back([l] { bpf_link__destroy(l); });
+    for (auto &t : threads) t.join();
+  }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+
+ private:
+  std::vector<bpf_link *> links_;
+  Napi::Promise::Deferred deferred_;
+};
+
+// linksDestroy([link...]) -> Promise<void>: every handle is marked destroyed at once (later
+// linkDestroy calls are no-ops); the promise resolves when the kernel has detached them all.
+Napi::Value LinksDestroy(const Napi::CallbackInfo &info) {
+  Napi::Array arr = info[0].As<Napi::Array>();
+  std::vector<bpf_link *> links;
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    LinkState *ls = UnwrapLink(arr.Get(i));
+    if (ls->link) links.push_back(ls->link);
+    ls->link = nullptr;
+  }
+  LinksDestroyWorker *w = new LinksDestroyWorker(info.Env(), std::move(links));
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
 }
 
 // objectClose(h): idempotent; links must be destroyed first (they keep programs alive).

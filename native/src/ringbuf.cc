@@ -1,15 +1,21 @@
-// Ring-buffer drain: one poller thread per ring copies every record of a poll round into one
-// batch (raw records back to back, each starting with struct oa_hdr whose .size frames it) and
-// hands it to JS through a bounded thread-safe function.
+// Ring-buffer drain: one poller thread per drain owns a main ring (oa_events) and optionally a
+// priority ring (oa_alerts). Each round copies the records of each ring into one batch per ring
+// (raw records back to back, each starting with struct oa_hdr whose .size frames it) and hands
+// them to JS through a bounded thread-safe function, the priority batch first.
+// Ordering: a round consumes the main ring first and the priority ring second, so every
+// priority record submitted before a main record of this round is in this round's (or an
+// earlier) priority batch; JS processes priority batches first, hence an exec (priority lane)
+// is always seen before the file records of the process that follow it.
 // Backpressure: a batch counts as outstanding from hand-off until JS acknowledges it with
 // ringbufAck (after processing it, which JS may spread over several event-loop turns). While
-// kQueuedBytesMax bytes or kQueuedBatchesMax batches are outstanding the poller stops consuming,
-// so the kernel ring fills and the sensors see reserve failures (counted per op, and matched
-// records diverted to the priority ring) instead of this thread dropping whole batches. Memory
-// held is bounded by kQueuedBytesMax + kBatchCap. A hand-off that still fails (queue closing)
+// kQueuedBytesMax bytes or kQueuedBatchesMax batches are outstanding the poller stops consuming
+// the main ring (the priority ring is still drained), so the kernel ring fills and the sensors
+// see reserve failures, counted per op, instead of this thread dropping batches. Memory held is
+// bounded by kQueuedBytesMax + 2 * kBatchCap. A hand-off that still fails (queue closing)
 // counts its records in lostHandoff.
 #include "addon.h"
 
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -25,37 +31,43 @@ static const size_t kBatchCap = 8u << 20;    // bytes per batch before a round i
 static const int kPollMs = 50;               // drain period for BPF_RB_NO_WAKEUP records
 static const size_t kQueuedBytesMax = 32u << 20;  // bytes handed to JS and not yet acknowledged
 static const uint64_t kQueuedBatchesMax = kQueueMax / 2;
-static const int kBackoffMs = 5;             // re-check period while the JS side is behind
 
 struct Batch {
   std::vector<uint8_t> bytes;
   uint64_t records = 0;
+  bool prio = false;
+};
+
+struct Ring {
+  ring_buffer *rb = nullptr;
+  Batch *cur = nullptr;
+  // Read-only views of the ring's consumer and producer position pages (availBytes).
+  void *cons_page = nullptr, *prod_page = nullptr;
+  uint64_t size = 0;
+  std::atomic<uint64_t> delivered{0};
 };
 
 struct RingbufState {
-  ring_buffer *rb = nullptr;
+  Ring main, prio;
+  int epfd = -1;
+  size_t page = 0;
   std::thread thread;
   std::atomic<bool> stop{false};
   bool stopped = false;
   Napi::ThreadSafeFunction tsfn;
-  Batch *cur = nullptr;
-  std::atomic<uint64_t> delivered{0}, batches{0}, lost{0};
-  // Bytes and batches handed to JS and not yet acknowledged; stalls counts poll rounds skipped
-  // because either bound was reached.
+  std::atomic<uint64_t> batches{0}, lost{0};
+  // Bytes and batches handed to JS and not yet acknowledged; stalls counts rounds in which the
+  // main ring was left unread because either bound was reached.
   std::atomic<uint64_t> queued{0}, queuedBatches{0}, stalls{0};
-  // Read-only views of the ring's consumer and producer position pages (availBytes).
-  void *cons_page = nullptr, *prod_page = nullptr;
-  size_t page = 0;
-  uint64_t size = 0;
 };
 
-// Poller thread: libbpf sample callback, appends one record.
+// Poller thread: libbpf sample callback, appends one record to its ring's batch.
 static int OnSample(void *ctx, void *data, size_t len) {
-  RingbufState *s = static_cast<RingbufState *>(ctx);
+  Ring *r = static_cast<Ring *>(ctx);
   const uint8_t *p = static_cast<const uint8_t *>(data);
-  s->cur->bytes.insert(s->cur->bytes.end(), p, p + len);
-  s->cur->records++;
-  return s->cur->bytes.size() >= kBatchCap ? -1 : 0;  // -1 ends this round after this record
+  r->cur->bytes.insert(r->cur->bytes.end(), p, p + len);
+  r->cur->records++;
+  return r->cur->bytes.size() >= kBatchCap ? -1 : 0;  // -1 ends this round after this record
 }
 
 struct Handoff {
@@ -63,12 +75,13 @@ struct Handoff {
   Batch *b;
 };
 
-// JS thread: turns a batch into a Buffer (no copy; freed with the Buffer) and calls onBatch.
-// The batch stays outstanding until JS calls ringbufAck(rb, buf.length).
+// JS thread: turns a batch into a Buffer (no copy; freed with the Buffer) and calls
+// onBatch(buffer, priority). The batch stays outstanding until JS calls ringbufAck.
 static void CallJs(Napi::Env env, Napi::Function cb, Handoff *h) {
   RingbufState *s = h->s;
   Batch *b = h->b;
   size_t n = b->bytes.size();
+  bool prio = b->prio;
   delete h;
   if (env == nullptr || cb == nullptr) {
     delete b;
@@ -78,90 +91,143 @@ static void CallJs(Napi::Env env, Napi::Function cb, Handoff *h) {
   }
   Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::New(
       env, b->bytes.data(), b->bytes.size(), [](Napi::Env, uint8_t *, Batch *bb) { delete bb; }, b);
-  cb.Call({buf});
+  cb.Call({buf, Napi::Boolean::New(env, prio)});
 }
 
-// Poller thread body. ring_buffer__poll returns early on a forced wakeup; records submitted
-// with BPF_RB_NO_WAKEUP are picked up by the consume after the timeout.
-static void PollLoop(RingbufState *s) {
-  while (!s->stop.load(std::memory_order_relaxed)) {
-    if (s->queued.load() >= kQueuedBytesMax || s->queuedBatches.load() >= kQueuedBatchesMax) {
-      s->stalls++;
-      std::this_thread::sleep_for(std::chrono::milliseconds(kBackoffMs));
-      continue;
-    }
-    s->cur = new Batch();
-    ring_buffer__poll(s->rb, kPollMs);
-    ring_buffer__consume(s->rb);
-    if (s->cur->records == 0) {
-      delete s->cur;
-      continue;
-    }
-    uint64_t n = s->cur->records;
-    size_t bytes = s->cur->bytes.size();
-    s->queued += bytes;
-    s->queuedBatches++;
-    Handoff *h = new Handoff{s, s->cur};
-    napi_status st = s->tsfn.NonBlockingCall(h, CallJs);
-    if (st == napi_ok) {
-      s->delivered += n;
-      s->batches++;
-    } else {
-      s->queued -= bytes;
-      s->queuedBatches--;
-      s->lost += n;
-      delete h;
-      delete s->cur;
-    }
+// Poller thread: consume one ring into a fresh batch; returns it (nullptr when empty).
+static Batch *ConsumeRing(Ring &r, bool prio) {
+  r.cur = new Batch();
+  r.cur->prio = prio;
+  ring_buffer__consume(r.rb);
+  Batch *b = r.cur;
+  r.cur = nullptr;
+  if (b->records == 0) {
+    delete b;
+    return nullptr;
   }
-  s->cur = nullptr;
+  return b;
 }
 
-// ringbufStart(h, mapName, onBatch) -> RingbufHandle
-Napi::Value RingbufStart(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
+static void Handover(RingbufState *s, Ring &r, Batch *b) {
+  if (!b) return;
+  uint64_t n = b->records;
+  size_t bytes = b->bytes.size();
+  s->queued += bytes;
+  s->queuedBatches++;
+  Handoff *h = new Handoff{s, b};
+  if (s->tsfn.NonBlockingCall(h, CallJs) == napi_ok) {
+    r.delivered += n;
+    s->batches++;
+  } else {
+    s->queued -= bytes;
+    s->queuedBatches--;
+    s->lost += n;
+    delete h;
+    delete b;
+  }
+}
+
+// Poller thread body: waits on both rings' epoll fds (a forced or adaptive wakeup ends the
+// wait early; BPF_RB_NO_WAKEUP records are picked up after the timeout), then drains.
+static void PollLoop(RingbufState *s) {
+  epoll_event ev[2];
+  while (!s->stop.load(std::memory_order_relaxed)) {
+    epoll_wait(s->epfd, ev, 2, kPollMs);
+    bool behind = s->queued.load() >= kQueuedBytesMax || s->queuedBatches.load() >= kQueuedBatchesMax;
+    Batch *m = nullptr;
+    if (behind)
+      s->stalls++;
+    else
+      m = ConsumeRing(s->main, false);
+    Batch *p = s->prio.rb ? ConsumeRing(s->prio, true) : nullptr;
+    Handover(s, s->prio, p);
+    Handover(s, s->main, m);
+  }
+}
+
+static void MapPositions(RingbufState *s, Ring &r, int fd) {
+  r.cons_page = mmap(nullptr, s->page, PROT_READ, MAP_SHARED, fd, 0);
+  r.prod_page = mmap(nullptr, s->page, PROT_READ, MAP_SHARED, fd, s->page);
+  if (r.cons_page == MAP_FAILED) r.cons_page = nullptr;
+  if (r.prod_page == MAP_FAILED) r.prod_page = nullptr;
+}
+
+static void FreeRing(RingbufState *s, Ring &r) {
+  if (r.rb) ring_buffer__free(r.rb);
+  r.rb = nullptr;
+  if (r.cons_page) munmap(r.cons_page, s->page);
+  if (r.prod_page) munmap(r.prod_page, s->page);
+  r.cons_page = r.prod_page = nullptr;
+}
+
+static void OpenRing(Napi::Env env, RingbufState *s, Ring &r, ObjectState *o, const std::string &name) {
   const char *op = "ring_buffer__new";
-  ObjectState *o = LiveObject(info[0]);
-  bpf_map *m = FindMap(env, o, info[1].As<Napi::String>(), op);
-  Napi::Function cb = info[2].As<Napi::Function>();
+  bpf_map *m = FindMap(env, o, name, op);
   int fd = bpf_map__fd(m);
   if (fd < 0) ThrowErrno(env, op, EBADF, "object not loaded");
+  r.rb = ring_buffer__new(fd, OnSample, &r, nullptr);
+  if (!r.rb) ThrowErrno(env, op, errno, "map '" + name + "'");
+  r.size = bpf_map__max_entries(m);
+  MapPositions(s, r, fd);
+  epoll_event ev = {};
+  ev.events = EPOLLIN;
+  if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(r.rb), &ev) < 0)
+    ThrowErrno(env, "epoll_ctl", errno, "map '" + name + "'");
+}
+
+// ringbufStart(h, mainMap, prioMap, onBatch) -> RingbufHandle; prioMap "" = main ring only.
+Napi::Value RingbufStart(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ObjectState *o = LiveObject(info[0]);
+  std::string mainName = info[1].As<Napi::String>();
+  std::string prioName = info[2].As<Napi::String>();
+  Napi::Function cb = info[3].As<Napi::Function>();
   RingbufState *s = new RingbufState();
-  s->rb = ring_buffer__new(fd, OnSample, s, nullptr);
-  if (!s->rb) {
+  s->page = sysconf(_SC_PAGESIZE);
+  s->epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (s->epfd < 0) {
     int err = errno;
     delete s;
-    ThrowErrno(env, op, err, std::string("map '") + bpf_map__name(m) + "'");
+    ThrowErrno(env, "epoll_create1", err, "ring-buffer drain");
   }
-  s->page = sysconf(_SC_PAGESIZE);
-  s->size = bpf_map__max_entries(m);
-  s->cons_page = mmap(nullptr, s->page, PROT_READ, MAP_SHARED, fd, 0);
-  s->prod_page = mmap(nullptr, s->page, PROT_READ, MAP_SHARED, fd, s->page);
-  if (s->cons_page == MAP_FAILED) s->cons_page = nullptr;
-  if (s->prod_page == MAP_FAILED) s->prod_page = nullptr;
+  try {
+    OpenRing(env, s, s->main, o, mainName);
+    if (!prioName.empty()) OpenRing(env, s, s->prio, o, prioName);
+  } catch (...) {
+    FreeRing(s, s->main);
+    FreeRing(s, s->prio);
+    close(s->epfd);
+    delete s;
+    throw;
+  }
   s->tsfn = Napi::ThreadSafeFunction::New(env, cb, "otelarmor-ringbuf", kQueueMax, 1);
   s->thread = std::thread(PollLoop, s);
   return WrapRingbuf(env, s);
 }
 
-// ringbufStats(rb) -> {delivered, batches, lostHandoff, stalls, queuedBytes, availBytes, sizeBytes}
+static uint64_t Avail(const Ring &r) {
+  if (!r.cons_page || !r.prod_page) return 0;
+  uint64_t c = __atomic_load_n(static_cast<uint64_t *>(r.cons_page), __ATOMIC_ACQUIRE);
+  uint64_t p = __atomic_load_n(static_cast<uint64_t *>(r.prod_page), __ATOMIC_ACQUIRE);
+  return p - c;
+}
+
+// ringbufStats(rb) -> {delivered, deliveredPrio, batches, lostHandoff, stalls, queuedBytes,
+//                      availBytes, sizeBytes, prioAvailBytes, prioSizeBytes}
 Napi::Value RingbufStats(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   RingbufState *s = UnwrapRingbuf(info[0]);
-  uint64_t avail = 0;
-  if (s->cons_page && s->prod_page) {
-    uint64_t c = __atomic_load_n(static_cast<uint64_t *>(s->cons_page), __ATOMIC_ACQUIRE);
-    uint64_t p = __atomic_load_n(static_cast<uint64_t *>(s->prod_page), __ATOMIC_ACQUIRE);
-    avail = p - c;
-  }
   Napi::Object o = Napi::Object::New(env);
-  o.Set("delivered", Napi::Number::New(env, double(s->delivered.load())));
+  o.Set("delivered", Napi::Number::New(env, double(s->main.delivered.load() + s->prio.delivered.load())));
+  o.Set("deliveredPrio", Napi::Number::New(env, double(s->prio.delivered.load())));
   o.Set("batches", Napi::Number::New(env, double(s->batches.load())));
   o.Set("lostHandoff", Napi::Number::New(env, double(s->lost.load())));
   o.Set("stalls", Napi::Number::New(env, double(s->stalls.load())));
   o.Set("queuedBytes", Napi::Number::New(env, double(s->queued.load())));
-  o.Set("availBytes", Napi::Number::New(env, double(avail)));
-  o.Set("sizeBytes", Napi::Number::New(env, double(s->size)));
+  o.Set("availBytes", Napi::Number::New(env, double(Avail(s->main))));
+  o.Set("sizeBytes", Napi::Number::New(env, double(s->main.size)));
+  o.Set("prioAvailBytes", Napi::Number::New(env, double(Avail(s->prio))));
+  o.Set("prioSizeBytes", Napi::Number::New(env, double(s->prio.size)));
   return o;
 }
 
@@ -185,11 +251,10 @@ Napi::Value RingbufStop(const Napi::CallbackInfo &info) {
   s->stop = true;
   if (s->thread.joinable()) s->thread.join();
   s->tsfn.Release();
-  ring_buffer__free(s->rb);
-  s->rb = nullptr;
-  if (s->cons_page) munmap(s->cons_page, s->page);
-  if (s->prod_page) munmap(s->prod_page, s->page);
-  s->cons_page = s->prod_page = nullptr;
+  FreeRing(s, s->main);
+  FreeRing(s, s->prio);
+  if (s->epfd >= 0) close(s->epfd);
+  s->epfd = -1;
   return info.Env().Undefined();
 }
 

@@ -116,14 +116,14 @@ export function ensureTracefs(): void {
 
 export class KernelSensors {
   private readonly _links = new Map<string, LinkHandle>();
+  /** Drain of oa_events and of the priority lane oa_alerts (bpf/lib/common.h). */
   private _rb: RingbufHandle | null = null;
-  /** Drain of the priority lane (bpf/lib/common.h oa_alerts). */
-  private _rbAlerts: RingbufHandle | null = null;
   private _filter = new Set<number>();
   private readonly _decodeErrors = new Map<DecodeErrorReason, number>();
   private _drain: DrainScheduler | null = null;
   private _counters: DrainCounters = { decoded: 0, callbackErrors: 0, decodeErrors: new Map() };
   private _closed = false;
+  private _closing: Promise<void> | null = null;
   private _onAttachChange: ((r: AttachResult) => void) | null = null;
 
   private constructor(readonly objectHandle: ObjectHandle) {}
@@ -254,16 +254,13 @@ export class KernelSensors {
     this._counters = counters;
     const drain = this._drain;
     const b = binding();
-    const onBatch = (rb: () => RingbufHandle | null, priority: boolean) => (batch: Buffer) => {
+    let rb: RingbufHandle | null = null;
+    const onBatch = (batch: Buffer, priority: boolean) => {
       const n = batch.length;
-      drain.push(batch, () => { const h = rb(); if (h) b.ringbufAck(h, n); }, priority);
+      drain.push(batch, () => { if (rb) b.ringbufAck(rb, n); }, priority);
     };
-    let main: RingbufHandle | null = null;
-    let alerts: RingbufHandle | null = null;
-    main = native(() => b.ringbufStart(this.objectHandle, 'oa_events', onBatch(() => main, false)));
-    alerts = native(() => b.ringbufStart(this.objectHandle, 'oa_alerts', onBatch(() => alerts, true)));
-    this._rb = main;
-    this._rbAlerts = alerts;
+    rb = native(() => b.ringbufStart(this.objectHandle, 'oa_events', 'oa_alerts', onBatch));
+    this._rb = rb;
   }
 
   private _percpuSum(map: string, op: number, width: number): bigint[] {
@@ -283,39 +280,31 @@ export class KernelSensors {
       countersByOp[op] = { emitted: Number(emitted), invisible: Number(invisible), dedup: Number(dedup) };
     }
     const rb = this._rb;
-    const rba = this._rbAlerts;
     const rs = rb ? native(() => binding().ringbufStats(rb)) : null;
-    const ra = rba ? native(() => binding().ringbufStats(rba)) : null;
     return {
       kernelDropsByOp,
       countersByOp,
       ringbufFillRatio: rs && rs.sizeBytes > 0 ? rs.availBytes / rs.sizeBytes : 0,
-      alertRingFillRatio: ra && ra.sizeBytes > 0 ? ra.availBytes / ra.sizeBytes : 0,
+      alertRingFillRatio: rs && rs.prioSizeBytes > 0 ? rs.prioAvailBytes / rs.prioSizeBytes : 0,
       decodeErrors: Object.fromEntries(this._decodeErrors),
-      lostHandoff: (rs?.lostHandoff ?? 0) + (ra?.lostHandoff ?? 0),
-      stalls: (rs?.stalls ?? 0) + (ra?.stalls ?? 0),
-      delivered: (rs?.delivered ?? 0) + (ra?.delivered ?? 0),
-      deliveredAlertLane: ra?.delivered ?? 0,
+      lostHandoff: rs?.lostHandoff ?? 0,
+      stalls: rs?.stalls ?? 0,
+      delivered: rs?.delivered ?? 0,
+      deliveredAlertLane: rs?.deliveredPrio ?? 0,
       decoded: this._counters.decoded,
       callbackErrors: this._counters.callbackErrors,
       pendingBatches: this._drain?.pending ?? 0,
     };
   }
 
-  /** Detaches everything, stops the drain threads, processes the batches already handed over
-   *  (until `deadlineMs`), then closes the object. Resolves with the number of records that
-   *  were still waiting at the deadline and were dropped. Idempotent. */
-  async stop(deadlineMs = Date.now() + 5000): Promise<number> {
-    if (this._closed) return 0;
-    this._closed = true;
-    const b = binding();
-    for (const name of [...this._links.keys()]) this._detach(name);
+  /** Stops the drain threads and processes the batches already handed over (until
+   *  `deadlineMs`); the programs stay attached (what they still write is never read). Resolves
+   *  with the number of records still waiting at the deadline, which are dropped. Idempotent. */
+  async stopDrain(deadlineMs = Date.now() + 5000): Promise<number> {
     const rb = this._rb;
-    const rba = this._rbAlerts;
-    if (rb) native(() => b.ringbufStop(rb));
-    if (rba) native(() => b.ringbufStop(rba));
+    if (!rb) return 0;
+    native(() => binding().ringbufStop(rb));
     this._rb = null;
-    this._rbAlerts = null;
     // Batches still queued on the thread-safe functions are dispatched by the event loop.
     await new Promise<void>((resolve) => setTimeout(resolve, 10));
     let lost = 0;
@@ -323,7 +312,28 @@ export class KernelSensors {
       await this._drain.idle(deadlineMs);
       lost = this._drain.discard();
     }
-    native(() => b.objectClose(this.objectHandle));
+    return lost;
+  }
+
+  /** Detaches every program (in parallel, off the event loop: a tracepoint detach waits for an
+   *  RCU grace period) and closes the object. Idempotent. */
+  async close(): Promise<void> {
+    if (this._closing) return this._closing;
+    this._closed = true;
+    const links = [...this._links.values()];
+    this._links.clear();
+    this._closing = (async () => {
+      await native(() => binding().linksDestroy(links));
+      native(() => binding().objectClose(this.objectHandle));
+    })();
+    return this._closing;
+  }
+
+  /** stopDrain(deadlineMs), then close(). Idempotent. */
+  async stop(deadlineMs = Date.now() + 5000): Promise<number> {
+    if (this._closed) return 0;
+    const lost = await this.stopDrain(deadlineMs);
+    await this.close();
     return lost;
   }
 }

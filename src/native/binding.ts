@@ -32,18 +32,23 @@ export interface ProgramInfo {
 }
 
 export interface RingbufStats {
-  /** Records handed to JS. */
+  /** Records handed to JS (both rings). */
   delivered: number;
+  /** Of those, from the priority ring. */
+  deliveredPrio: number;
   batches: number;
-  /** Records drained from the ring but dropped because the JS hand-off failed (closing). */
+  /** Records drained but dropped because the JS hand-off failed (closing). */
   lostHandoff: number;
-  /** Poll rounds skipped because too many bytes waited for the JS thread (backpressure). */
+  /** Rounds in which the main ring was left unread because JS was behind (backpressure). */
   stalls: number;
-  /** Bytes handed to the JS thread and not yet consumed. */
+  /** Bytes handed to the JS thread and not yet acknowledged. */
   queuedBytes: number;
-  /** Bytes written by the kernel and not yet consumed. */
+  /** Bytes written by the kernel and not yet consumed, and ring size: main ring. */
   availBytes: number;
   sizeBytes: number;
+  /** The same for the priority ring (0 when there is none). */
+  prioAvailBytes: number;
+  prioSizeBytes: number;
 }
 
 export interface ClockOffsets {
@@ -64,14 +69,18 @@ export interface NativeBinding {
   programAttachCgroup(h: ObjectHandle, name: string, cgroupPath: string): LinkHandle;
   /** Idempotent. */
   linkDestroy(link: LinkHandle): void;
+  /** Destroys every link in parallel, off the JS thread (a tracepoint detach waits for an RCU
+   *  grace period); resolves once all are detached. */
+  linksDestroy(links: LinkHandle[]): Promise<void>;
   mapUpdate(h: ObjectHandle, map: string, key: Buffer, value: Buffer, flags: number): void;
   mapLookup(h: ObjectHandle, map: string, key: Buffer): Buffer | null;
   /** false when the key was absent. */
   mapDelete(h: ObjectHandle, map: string, key: Buffer): boolean;
   /** One value per possible CPU; [] when the key is absent. */
   mapLookupPercpu(h: ObjectHandle, map: string, key: Buffer): Buffer[];
-  /** A native thread drains the ring; onBatch gets raw concatenated records on the JS thread. */
-  ringbufStart(h: ObjectHandle, map: string, onBatch: (batch: Buffer) => void): RingbufHandle;
+  /** One native thread drains `mainMap` and, unless it is "", `prioMap`; onBatch gets raw
+   *  concatenated records on the JS thread, priority-ring batches first within a round. */
+  ringbufStart(h: ObjectHandle, mainMap: string, prioMap: string, onBatch: (batch: Buffer, priority: boolean) => void): RingbufHandle;
   ringbufStats(rb: RingbufHandle): RingbufStats;
   /** JS finished processing a batch of `bytes` bytes: it stops counting against the drain's
    *  backpressure bound. Harmless after ringbufStop. */

@@ -39,30 +39,17 @@ function loadedIds(kind: 'prog' | 'map' | 'link'): Set<number> {
   return new Set((JSON.parse(r.stdout || '[]') as { id: number }[]).map((x) => x.id));
 }
 
-/** An emptied prog_array: after a kill, the kernel clears tail-call arrays from a work item and
- *  frees them later still; observed on this kernel to linger with 0 elements and no program or
- *  fd referring to it. Nothing can run through it. */
-function isEmptyProgArray(id: number): boolean {
-  const r = spawnSync('bpftool', ['-j', 'map', 'dump', 'id', String(id)], { encoding: 'utf8' });
-  const info = spawnSync('bpftool', ['-j', 'map', 'show', 'id', String(id)], { encoding: 'utf8' });
-  return r.status === 0 && (JSON.parse(r.stdout || '[]') as unknown[]).length === 0 && (JSON.parse(info.stdout || '{}') as { type?: string }).type === 'prog_array';
-}
-
-async function assertReleased(held: ReturnType<typeof bpfIds>, what: string, allowEmptyProgArrays = false): Promise<void> {
+// Tail-call arrays used with a constant index (JIT poke descriptors) were seen to outlive the
+// agent here, emptied and unreferenced; bpf/lib/common.h tail__index0 avoids that form, and this
+// check would catch it coming back.
+async function assertReleased(held: ReturnType<typeof bpfIds>, what: string): Promise<void> {
   // The kernel frees programs and maps after an RCU grace period.
   let left: string[] = [];
   for (let i = 0; i < 50; i++) {
     left = [];
     for (const kind of ['prog', 'map', 'link'] as const) {
       const now = loadedIds(kind);
-      for (const id of held[kind]) {
-        if (!now.has(id)) continue;
-        if (kind === 'map' && allowEmptyProgArrays && i === 49 && isEmptyProgArray(id)) {
-          console.log(`      ${what}: map ${id} is an emptied prog_array the kernel has not freed yet`);
-          continue;
-        }
-        left.push(`${kind} ${id}`);
-      }
+      for (const id of held[kind]) if (now.has(id)) left.push(`${kind} ${id}`);
     }
     if (left.length === 0) return;
     await sleep(100);
@@ -108,8 +95,8 @@ describe('reliability: lifecycle (reload under load, SIGTERM, SIGKILL)', functio
       '--policies', pol, '--rules', bundle]);
     const held = bpfIds(agent.pid);
     assert.ok(held.prog.size > 10 && held.map.size > 5 && held.link.size > 10, JSON.stringify({ p: held.prog.size, m: held.map.size, l: held.link.size }));
-    // Steady load the agent keeps up with (2 x 10,000 opens/s): reloads happen while it is busy.
-    load = spawn(STORM, ['2', '120', 'open', '/etc/hostname', '10000'], { stdio: 'ignore' });
+    // Steady load the agent keeps up with (2 x 2,500 opens/s): reloads happen while it is busy.
+    load = spawn(STORM, ['2', '120', 'open', '/etc/hostname', '2500'], { stdio: 'ignore' });
 
     const read = (file: string) => {
       const r = spawnSync(FILEOPS, ['open', file, '0', '0'], { encoding: 'utf8' });
@@ -153,7 +140,7 @@ describe('reliability: lifecycle (reload under load, SIGTERM, SIGKILL)', functio
     writeFileSync(tmp, hostFilePolicy('life-two', m2, 'Audit', os.hostname()));
     renameSync(tmp, polFile);
     await waitLog(/reload \(file change\) done: 1 policies/, mark);
-    assert.deepEqual(await alertsOf(read(m2)), ['life-two']);
+    assert.deepEqual(await alertsOf(read(m2)), ['life-two'], agent.child.output().slice(mark));
     assert.deepEqual(await alertsOf(read(m1), 4000), []);
 
     // 3. Garbage Rego bundle (atomic replace): previous rules kept, a Rego rule still fires.
@@ -185,7 +172,7 @@ describe('reliability: lifecycle (reload under load, SIGTERM, SIGKILL)', functio
     assert.ok(held.prog.size > 10 && held.link.size > 10);
     agent.child.proc.kill('SIGKILL');
     await new Promise((r) => agent!.child.proc.once('exit', r));
-    await assertReleased(held, 'after SIGKILL', true);
+    await assertReleased(held, 'after SIGKILL');
     assert.deepEqual(pinned(), pinsBefore);
     agent = undefined;
   });
