@@ -26,7 +26,18 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (process.getuid?.() !== 0) io.warn('not running as root: loading BPF programs needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN');
   const { startAgent } = await import('../agent');
-  let agent;
+  // Handlers first: a SIGTERM/SIGINT during start-up is kept and acted on once the agent runs (the
+  // default action would kill the process with its BPF objects half set up); a SIGHUP then is moot
+  // (start-up reads the current files).
+  let agent: Awaited<ReturnType<typeof startAgent>> | undefined;
+  let pendingStop: string | undefined;
+  const stop = (why: string) => {
+    if (agent) void agent.shutdown(why);
+    else pendingStop ??= why;
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => { if (agent) void agent.reload('SIGHUP'); });
   try {
     agent = await startAgent(cfg, io);
   } catch (e) {
@@ -34,10 +45,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`otelarmor: could not start: ${err.message}${err.op ? ` (${err.op}${err.code ? `: ${err.code}` : ''})` : ''}\n`);
     return err.name === 'ConfigError' || err.name === 'OtlpConfigError' ? EXIT.INVALID_INPUT : err.op ? EXIT.KERNEL : EXIT.FAILURE;
   }
-  const stop = (why: string) => { void agent.shutdown(why); };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGHUP', () => { void agent.reload('SIGHUP'); });
+  if (pendingStop) stop(`${pendingStop} during start-up`);
   if (cfg.duration > 0) setTimeout(() => stop(`--duration ${cfg.duration}s elapsed`), cfg.duration * 1000).unref();
   return agent.done;
 }

@@ -40,9 +40,12 @@ export class AgentMetrics {
   };
   /** Drops by `${stage}/${reason}`, kept locally too so tests and shutdown summaries can read them. */
   readonly dropCounts = new Map<string, number>();
+  /** Events filtered by reason (events_filtered), kept locally like dropCounts. */
+  readonly filterCounts = new Map<string, number>();
 
   private readonly _events?: Counter;
   private readonly _dropped?: Counter;
+  private readonly _filtered?: Counter;
   private readonly _alerts?: Counter;
   private readonly _alertsByWorkload?: Counter;
   private readonly _workloadLabelSets = new Set<string>();
@@ -65,6 +68,7 @@ export class AgentMetrics {
     const opts = (k: keyof typeof METRICS) => ({ description: METRICS[k].help, unit: METRICS[k].unit });
     this._events = meter.createCounter(METRICS.events.name, opts('events'));
     this._dropped = meter.createCounter(METRICS.eventsDropped.name, opts('eventsDropped'));
+    this._filtered = meter.createCounter(METRICS.eventsFiltered.name, opts('eventsFiltered'));
     this._alerts = meter.createCounter(METRICS.alerts.name, opts('alerts'));
     this._alertsByWorkload = meter.createCounter(METRICS.alertsByWorkload.name, opts('alertsByWorkload'));
     this._exportRecords = meter.createCounter(METRICS.exportRecords.name, opts('exportRecords'));
@@ -119,6 +123,13 @@ export class AgentMetrics {
     const k = `${stage}/${reason}`;
     this.dropCounts.set(k, (this.dropCounts.get(k) ?? 0) + n);
     this._dropped?.add(n, { stage, reason });
+  }
+
+  /** `n` events removed on purpose (not a loss: they do not count in the drop ratio). */
+  filtered(reason: string, n = 1): void {
+    if (n <= 0) return;
+    this.filterCounts.set(reason, (this.filterCounts.get(reason) ?? 0) + n);
+    this._filtered?.add(n, { reason });
   }
 
   /** `n` alerts with these labels (the policy stage counts a batch, then calls once per label set). */

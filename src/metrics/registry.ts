@@ -27,6 +27,7 @@ function def(name: string, kind: MetricKind, unit: string, help: string, labels:
 export const METRICS = {
   events: def('otelarmor.events', 'counter', '{event}', 'Events delivered to the pipeline after enrichment, by KubeArmor Operation and Type', ['operation', 'type']),
   eventsDropped: def('otelarmor.events_dropped', 'counter', '{event}', 'Events lost, by pipeline stage and reason', ['stage', 'reason']),
+  eventsFiltered: def('otelarmor.events_filtered', 'counter', '{event}', 'Events removed on purpose, not lost: logs of results KubeArmor never reports (kubearmor_result_enoent, kubearmor_result_einprogress)', ['reason']),
   alerts: def('otelarmor.alerts', 'counter', '{alert}', 'Alerts raised (KubeArmor policies, default posture, Rego rules, throttling notices)', ['policy', 'severity', 'action', 'operation', 'namespace']),
   alertsByWorkload: def('otelarmor.alerts_by_workload', 'counter', '{alert}', 'Alerts by pod and process executable (for top-N panels; same cardinality cap and other bucket as otelarmor_alerts_total)', ['namespace', 'pod', 'process']),
   exportRecords: def('otelarmor.export_records', 'counter', '{record}', 'OTLP log records by signal (logs|alerts) and outcome (exported|failed|dropped|retried)', ['signal', 'outcome']),

@@ -7,13 +7,14 @@
 // runs last, after the policy engine and the Rego rules, and removes the events of those results
 // that are still logs (ContainerLog / HostLog); alerts derived from them are kept. Every sink
 // (stdout/jsonl, OTLP, gRPC, metrics) therefore sees KubeArmor's log stream. Each removed log is
-// counted in otelarmor_events_dropped_total{stage="pipeline",reason="kubearmor_result_enoent" |
-// "kubearmor_result_einprogress"}.
+// counted in otelarmor_events_filtered_total{reason="kubearmor_result_enoent" |
+// "kubearmor_result_einprogress"}: a deliberate filter, not a loss (ENOENT opens are a large share
+// of normal traffic and would otherwise dominate the drop ratio).
 import type { AgentEvent } from '../events/types';
 import type { AgentMetrics } from '../metrics/metrics';
 import type { EventStage } from '../pipeline/sink';
 
-/** Syscall results KubeArmor's monitor never reports, and the drop reason of each. */
+/** Syscall results KubeArmor's monitor never reports, and the filter reason of each. */
 export const KUBEARMOR_DROPPED_RESULTS: ReadonlyMap<number, string> = new Map([
   [-2, 'kubearmor_result_enoent'],
   [-115, 'kubearmor_result_einprogress'],
@@ -34,7 +35,7 @@ export class KubeArmorResultFilter implements EventStage {
       const drop = reason !== undefined && (ev.ka.Type === 'ContainerLog' || ev.ka.Type === 'HostLog');
       if (drop) {
         out ??= batch.slice(0, i);
-        this.metrics.dropped('pipeline', reason);
+        this.metrics.filtered(reason);
         this.removed.set(reason, (this.removed.get(reason) ?? 0) + 1);
       } else if (out) out.push(ev);
     }

@@ -34,6 +34,7 @@ function families(text: string): Map<string, Family> {
 const RECORD: Record<string, (m: AgentMetrics) => void> = {
   events: (m) => m.event('File', 'HostLog'),
   eventsDropped: (m) => m.dropped('export', 'logs_queue_full'),
+  eventsFiltered: (m) => m.filtered('kubearmor_result_enoent'),
   alerts: (m) => m.alert('p', '5', 'Block', 'File', 'ns'),
   alertsByWorkload: (m) => m.alertByWorkload('ns', 'pod', '/bin/cat'),
   exportRecords: (m) => m.exportRecords('logs', 'exported', 1),

@@ -51,7 +51,8 @@ describe('KubeArmorResultFilter (after the Rego stage)', function () {
     assert.equal(out[0], denied);
     assert.equal(out[1], passed);
     assert.deepEqual(Object.fromEntries(filter.removed), { kubearmor_result_einprogress: 2, kubearmor_result_enoent: 1 });
-    assert.deepEqual(Object.fromEntries(metrics.dropCounts), { 'pipeline/kubearmor_result_einprogress': 2, 'pipeline/kubearmor_result_enoent': 1 });
+    assert.deepEqual(Object.fromEntries(metrics.filterCounts), { kubearmor_result_einprogress: 2, kubearmor_result_enoent: 1 });
+    assert.deepEqual(Object.fromEntries(metrics.dropCounts), {});
   });
 
   it('a batch with nothing to drop is returned as is', () => {
