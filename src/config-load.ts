@@ -15,14 +15,26 @@ export class ConfigError extends Error {
 const CATEGORIES: readonly Category[] = ['process', 'file', 'network', 'capabilities', 'syscall'];
 
 type Kind = 'string' | 'number' | 'boolean' | 'list' | 'patterns' | 'categories' | 'posture' | 'enum';
-interface KeySpec { kind: Kind; values?: readonly string[]; repeatable?: boolean }
+/** `check` runs on the coerced value: a reason string rejects it. */
+interface KeySpec { kind: Kind; values?: readonly string[]; repeatable?: boolean; check?: (v: never) => string | undefined }
+
+const checkOutput = (v: string) =>
+  v === 'stdout' || v === 'none' || (v.startsWith('jsonl:') && v.length > 'jsonl:'.length) ? undefined : 'expected stdout, none or jsonl:PATH';
+const checkRingbuf = (v: number) =>
+  Number.isInteger(v) && v >= 65536 && (v & (v - 1)) === 0 ? undefined : 'must be a power of two >= 65536 (bytes)';
+const checkPatterns = (v: string[]) => {
+  for (const p of v) {
+    try { new RegExp(p, 'gid'); } catch (e) { return `pattern ${JSON.stringify(p)}: ${(e as Error).message}`; }
+  }
+  return undefined;
+};
 
 const SPEC: Record<keyof AgentConfig, KeySpec> = {
   cluster: { kind: 'string' },
   nodeName: { kind: 'string' },
   visibility: { kind: 'categories' },
   hostVisibility: { kind: 'categories' },
-  output: { kind: 'string' },
+  output: { kind: 'string', check: checkOutput },
   duration: { kind: 'number' },
   shutdownTimeout: { kind: 'number' },
   policies: { kind: 'list', repeatable: true },
@@ -40,7 +52,7 @@ const SPEC: Record<keyof AgentConfig, KeySpec> = {
   otlpEndpoint: { kind: 'string' },
   otlpMetrics: { kind: 'boolean' },
   otlpCommandLine: { kind: 'boolean' },
-  otlpCommandLineRedact: { kind: 'patterns', repeatable: true },
+  otlpCommandLineRedact: { kind: 'patterns', repeatable: true, check: checkPatterns },
   metricsAddress: { kind: 'string' },
   grpcAddress: { kind: 'string' },
   healthGrpcAddress: { kind: 'string' },
@@ -50,7 +62,7 @@ const SPEC: Record<keyof AgentConfig, KeySpec> = {
   k8s: { kind: 'enum', values: ['auto', 'on', 'off'] },
   kubeconfig: { kind: 'string' },
   untrackedNs: { kind: 'list' },
-  ringbufBytes: { kind: 'number' },
+  ringbufBytes: { kind: 'number', check: checkRingbuf },
 };
 
 export const CONFIG_KEYS = Object.keys(SPEC) as (keyof AgentConfig)[];
@@ -59,8 +71,15 @@ const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const envName = (k: string) => `OTELARMOR_${k.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 const FLAG_TO_KEY = new Map(CONFIG_KEYS.map((k) => [kebab(k), k]));
 
-/** Converts one raw value (string from flag/env, or any YAML value) to the key's type. */
+/** Converts one raw value (string from flag/env, or any YAML value) to the key's type and checks it. */
 function coerce(key: keyof AgentConfig, raw: unknown, source: string): unknown {
+  const v = coerceType(key, raw, source);
+  const why = SPEC[key].check?.(v as never);
+  if (why !== undefined) throw new ConfigError(source, key, why);
+  return v;
+}
+
+function coerceType(key: keyof AgentConfig, raw: unknown, source: string): unknown {
   const spec = SPEC[key];
   const fail = (why: string): never => { throw new ConfigError(source, key, why); };
   switch (spec.kind) {

@@ -43,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const err = e as Error & { code?: string; op?: string };
     process.stderr.write(`otelarmor: could not start: ${err.message}${err.op ? ` (${err.op}${err.code ? `: ${err.code}` : ''})` : ''}\n`);
-    return err.name === 'ConfigError' || err.name === 'OtlpConfigError' ? EXIT.INVALID_INPUT : err.op ? EXIT.KERNEL : EXIT.FAILURE;
+    return ['ConfigError', 'OtlpConfigError', 'RegoLoadError'].includes(err.name) ? EXIT.INVALID_INPUT : err.op ? EXIT.KERNEL : EXIT.FAILURE;
   }
   if (pendingStop) stop(`${pendingStop} during start-up`);
   if (cfg.duration > 0) setTimeout(() => stop(`--duration ${cfg.duration}s elapsed`), cfg.duration * 1000).unref();

@@ -11,9 +11,14 @@ import { compileRedactPatterns, type RedactPatternError } from './redact';
 
 export class OtlpConfigError extends Error {
   constructor(readonly key: string, readonly value: string, reason: string) {
-    super(`${key}=${JSON.stringify(value)}: ${reason}`);
+    super(`${key}=${JSON.stringify(withoutCredentials(value))}: ${reason}`);
     this.name = 'OtlpConfigError';
   }
+}
+
+/** An endpoint as it may be printed: userinfo (user:password@) replaced by "***@". */
+export function withoutCredentials(endpoint: string): string {
+  return endpoint.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@\s]*@/i, (_m, scheme: string | undefined) => `${scheme ?? ''}***@`);
 }
 
 export interface OtlpTls {
@@ -117,12 +122,15 @@ function pick(env: Env, suffix: string): { key: string; value: string }[] {
 /** `k1=v1,k2=v2` with URL-encoded values (W3C baggage-like, OTLP exporter spec). */
 export function parseHeaders(raw: string, key: string, warnings: string[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const part of raw.split(',')) {
+  const parts = raw.split(',');
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
     if (!part.trim()) continue;
     const eq = part.indexOf('=');
     const k = eq > 0 ? part.slice(0, eq).trim().toLowerCase() : '';
     if (!k || !/^[0-9a-z_.-]+$/.test(k)) {
-      warnings.push(`${key}: ignoring malformed header "${part.trim()}" (expected key=value)`);
+      // The part may be a credential with a typo: name its position, never its text.
+      warnings.push(`${key}: ignoring malformed entry ${i + 1} (expected key=value; its text is not printed)`);
       continue;
     }
     let v = part.slice(eq + 1).trim();
@@ -160,7 +168,7 @@ export function otlpOptionsFromConfig(config: AgentConfig, env: Env = process.en
     source = 'env';
     for (const { key, value } of pick(env, 'ENDPOINT')) {
       const p = parseEndpoint(value);
-      if (typeof p === 'string') { warnings.push(`${key}=${JSON.stringify(value)}: ${p}; ignored`); continue; }
+      if (typeof p === 'string') { warnings.push(`${key}=${JSON.stringify(withoutCredentials(value))}: ${p}; ignored`); continue; }
       endpoint = value;
       parsed = p;
       break;

@@ -20,6 +20,7 @@ export const DEFAULT_BUNDLE = path.resolve(__dirname, '..', '..', 'rules', 'defa
 export class RegoLoadError extends Error {
   constructor(readonly file: string, readonly reason: string) {
     super(`${file}: ${reason}`);
+    this.name = 'RegoLoadError';
   }
 }
 

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { defaultConfig } from '../../../src/config';
-import { otlpOptionsFromConfig, OtlpConfigError, parseEndpoint } from '../../../src/otlp/options';
+import { otlpOptionsFromConfig, OtlpConfigError, parseEndpoint, withoutCredentials } from '../../../src/otlp/options';
 
 const cfg = (otlpEndpoint = '') => ({ ...defaultConfig(), otlpEndpoint, nodeName: 'node-a' });
 
@@ -62,9 +62,20 @@ describe('otlp/options', () => {
       'OTEL_EXPORTER_OTLP_TIMEOUT="soon": expected a positive integer of milliseconds; ignored',
       'OTEL_EXPORTER_OTLP_COMPRESSION="zstd": expected gzip or none; ignored',
       'OTEL_EXPORTER_OTLP_INSECURE="yes": expected true or false; ignored',
-      'OTEL_EXPORTER_OTLP_HEADERS: ignoring malformed header "novalue" (expected key=value)',
+      'OTEL_EXPORTER_OTLP_HEADERS: ignoring malformed entry 1 (expected key=value; its text is not printed)',
       'OTEL_EXPORTER_OTLP_CERTIFICATE: cannot read /nonexistent/ca.pem (ENOENT); ignored',
     ]);
+  });
+
+  it('never prints credentials: userinfo in an endpoint and malformed header entries are not echoed', () => {
+    assert.equal(withoutCredentials('http://otel:pw@collector:4317'), 'http://***@collector:4317');
+    assert.equal(withoutCredentials('otel:pw@collector:4317'), '***@collector:4317');
+    assert.equal(withoutCredentials('https://collector:4317'), 'https://collector:4317');
+    assert.throws(() => otlpOptionsFromConfig({ ...defaultConfig(), otlpEndpoint: 'http://otel:hunter2@collector:4317' }, {}),
+      (e: Error) => e.message === 'otlpEndpoint (--otlp-endpoint)="http://***@collector:4317": unexpected query, fragment or credentials');
+    const o = otlpOptionsFromConfig({ ...defaultConfig(), otlpEndpoint: 'http://collector:4317' }, { OTEL_EXPORTER_OTLP_HEADERS: 'a=1,Authorization Bearer hunter2' })!;
+    assert.deepEqual(o.warnings, ['OTEL_EXPORTER_OTLP_HEADERS: ignoring malformed entry 2 (expected key=value; its text is not printed)']);
+    assert.deepEqual(o.headers, { a: '1' });
   });
 
   it('uses plaintext for a scheme-less endpoint only with INSECURE=true, and reads PEM files', () => {
