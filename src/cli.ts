@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `otelarmor <command> ...`: each command lives in src/cmd/<command>.ts and exports
-// `main(argv): Promise<number>` (the process exit code). Exit codes: docs/exit-codes.md.
+// `main(argv): Promise<number>` (the process exit code). Exit codes: README (Usage) and docs/reliability.md.
 import { EXIT } from './cmd/exit-codes';
 
 const COMMANDS: Record<string, { module: string; summary: string }> = {

@@ -1,4 +1,4 @@
-/** Process exit codes of every otelarmor command (documented in docs/exit-codes.md). */
+/** Process exit codes of every otelarmor command (documented in README, Usage, and docs/reliability.md). */
 export const EXIT = {
   OK: 0,
   /** Runtime failure (could not start, lost a required peer, ...). */
