@@ -103,6 +103,7 @@ async function start(cfg: AgentConfig, io: AgentIo, cleanups: (() => Promise<voi
 
   // Policies.
   const { PolicyStore, PolicyEngine } = await import('./policy');
+  const { syscallFilter } = await import('./policy/compile');
   const store = new PolicyStore();
   // First load sets the roots; a reload keeps the running version of every policy whose file or
   // document became invalid (PolicyStore.reload).
@@ -136,6 +137,7 @@ async function start(cfg: AgentConfig, io: AgentIo, cleanups: (() => Promise<voi
     try {
       compiled = engine.compileForKernel();
       enforcer.apply(compiled);
+      kernel.setSyscallFilter(syscallFilter(store.snapshot.rules));
     } catch (e) {
       io.warn(`kernel rules not updated (the previous set stays): ${(e as Error).message}`);
       return;
@@ -158,7 +160,12 @@ async function start(cfg: AgentConfig, io: AgentIo, cleanups: (() => Promise<voi
       applyRules();
       return k8s.storeRejections(source, objects, r.details);
     });
-    w.onVisibilityChange((t) => kernel.setVisibility(t.pidNs, t.mntNs, t.categories as Category[]));
+    w.onVisibilityChange((t) => {
+      kernel.setVisibility(t.pidNs, t.mntNs, t.categories as Category[]);
+      // The container's rules must reach the kernel even if none of its events ever does.
+      const m = w.pods.lookup(t.containerId);
+      if (m) engine.trackContainer(t.pidNs, t.mntNs, { NamespaceName: m.namespace, PodName: m.podName, Labels: k8s.renderLabels(m.labels), ContainerName: m.containerName, ContainerID: t.containerId });
+    });
     w.onVisibilityClear((t) => kernel.clearVisibility(t.pidNs, t.mntNs));
     // kubearmor-policy / posture annotations changed: recompile (debounced like a new container).
     w.onSettingsChange(() => {

@@ -46,6 +46,18 @@ export interface CompileResult {
   ruleTable: CompiledRuleInfo[];
 }
 
+/** Syscall numbers the sensors must report for `syscalls:` rules (KernelSensors.setSyscallFilter
+ *  attaches the generic raw_tp pair for those without a dedicated hook), sorted. */
+export function syscallFilter(rules: readonly MatchRule[]): number[] {
+  const out = new Set<number>();
+  for (const r of rules) {
+    if (r.category !== 'syscall') continue;
+    const n = SYSCALL_NUMBERS.get(r.syscall ?? '');
+    if (n !== undefined) out.add(n);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
 export function ruleInfo(table: readonly CompiledRuleInfo[], ruleId: number): CompiledRuleInfo | undefined {
   const r = table[ruleId - 1];
   return r && r.id === ruleId ? r : undefined;

@@ -126,10 +126,14 @@ export class PolicyEngine implements EventStage {
    *  the event carries changes (pod metadata arrived after the hold, a label update, a new pod
    *  reusing the pair); an event without pod fields does not replace a spec that has them. */
   private track(ev: AgentEvent): void {
-    const pidNs = ev.extras?.pidNs ?? 0;
-    const mntNs = ev.extras?.mntNs ?? 0;
+    this.trackContainer(ev.extras?.pidNs ?? 0, ev.extras?.mntNs ?? 0, ev.ka);
+  }
+
+  /** Tracks a container known before any of its events reached user space (the pod watcher
+   *  found its namespaces): without this a container whose activity is invisible to the kernel
+   *  filter would never get its kernel rules. Same rebuild rules as for events. */
+  trackContainer(pidNs: number, mntNs: number, ka: Pick<KubeArmorEvent, 'NamespaceName' | 'PodName' | 'Labels' | 'ContainerName' | 'ContainerID'>): void {
     if (pidNs === 0 && mntNs === 0) return;
-    const ka = ev.ka;
     let mnts = this.seenNs.get(pidNs);
     const t = mnts?.get(mntNs);
     if (t) {

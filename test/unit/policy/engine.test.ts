@@ -525,6 +525,17 @@ describe('PolicyEngine: kernel rule ids and robustness', () => {
     assert.deepEqual(seen, []);
   });
 
+  it('trackContainer: a container known only from the pod watcher gets its kernel rules', () => {
+    const { engine: e } = engine();
+    assert.deepEqual(e.compileForKernel().rules.filter((r) => r.pidNs === 777), []);
+    e.trackContainer(777, 888, { NamespaceName: 'prod', PodName: 'web-1', Labels: 'app=web', ContainerName: 'web', ContainerID: 'c'.repeat(64) });
+    assert.deepEqual(e.knownContainers(), [{ pidNs: 777, mntNs: 888, namespace: 'prod', labels: { app: 'web' }, containerName: 'web' }]);
+    const k = e.compileForKernel().rules.filter((r) => r.pidNs === 777 && r.mntNs === 888);
+    assert.deepEqual(k.map((r) => r.target).filter((t) => t === '/etc/shadow'), ['/etc/shadow']);
+    e.trackContainer(0, 0, { NamespaceName: 'prod' });
+    assert.equal(e.knownContainers().length, 1, 'the host pair is never a container');
+  });
+
   it('process() never throws on malformed events', () => {
     const { engine: e } = engine();
     const bad = { ka: { Type: 'ContainerLog', Operation: 'File', Result: 'Passed', ContainerID: 'x' } } as unknown as AgentEvent;
