@@ -142,6 +142,12 @@ class UserNames {
 
 const HEADER_INTS = ['tgid', 'ppid', 'nsTgid', 'nsPpid', 'uid', 'pidNs', 'mntNs', 'flags'] as const;
 
+/** Wall-clock now in ns at µs precision (Date.now() is ms: an event could look observed before
+ *  it happened). One reading per enriched batch: the OTLP observedTimestamp. */
+function observedNowNs(): bigint {
+  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
+}
+
 export class Enricher {
   readonly tree: ProcessTree;
   readonly containers: ContainerResolver;
@@ -149,6 +155,8 @@ export class Enricher {
   private readonly opts: EnricherOptions;
   private readonly now: () => number;
   private readonly toWall: (bootNs: bigint) => bigint;
+  /** observedNowNs() of the batch being enriched. */
+  private observedNs = 0n;
   private readonly users: UserNames;
   private held: Held[] = [];
   private readonly podHoldMs: number;
@@ -183,6 +191,7 @@ export class Enricher {
 
   enrich(records: readonly KernelRecord[]): AgentEvent[] {
     const out: AgentEvent[] = [];
+    this.observedNs = observedNowNs();
     if (this.held.length > 0) this.replayHeld(out);
     for (const rec of records) {
       try {
@@ -293,7 +302,7 @@ export class Enricher {
     if (hflags & RecordFlag.Matched) extras.kernelRuleId = rec.ruleId;
     if (hflags & RecordFlag.Killed) extras.killed = true;
     if (hflags & RecordFlag.RuleOnly) extras.ruleOnly = true;
-    const ev: AgentEvent = { ka, timeNs, observedNs: BigInt(Date.now()) * 1_000_000n, extras };
+    const ev: AgentEvent = { ka, timeNs, observedNs: this.observedNs, extras };
     if (att.containerId && o.pods) {
       if (!this.applyPod(ka, att.containerId)) {
         if (this.held.length >= this.podHoldMax) {
