@@ -25,3 +25,22 @@ export function deriveEventData(operation: string, data: string | undefined, res
   }
   return m;
 }
+
+const SHARED_MAX = 8192;
+const shared = new Map<string, Record<string, string> | undefined>();
+
+/**
+ * deriveEventData memoised by its inputs: events with equal strings get the same map object
+ * (bounded; the cache restarts when full). Shared maps are read-only by contract: every stage
+ * after enrichment copies before it changes an event (alerts share the log's map too).
+ */
+export function sharedEventData(operation: string, data: string | undefined, resource: string | undefined): Record<string, string> | undefined {
+  const key = operation === 'Network' ? `N\u0000${data ?? ''}\u0000${resource ?? ''}` : data ?? '';
+  let m = shared.get(key);
+  if (m === undefined && !shared.has(key)) {
+    m = deriveEventData(operation, data, resource);
+    if (shared.size >= SHARED_MAX) shared.clear();
+    shared.set(key, m);
+  }
+  return m;
+}

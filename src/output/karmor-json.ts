@@ -28,16 +28,39 @@ export const ALERT_FIELDS: readonly Key[] = [
 
 const ALWAYS = new Set<Key>(['PPID', 'UID']);
 
+/** Characters goJsonString rewrites: JSON's escapes, Go's HTML-safe set, and UTF-16 surrogates
+ *  (paired ones pass unchanged through the slow path). */
+const NEEDS_ESCAPE = /[\u0000-\u001f"\\<>&\u2028\u2029\ud800-\udfff]/;
+
 /** JSON string literal as Go's encoding/json writes it (HTML-safe escaping, invalid UTF-16 → U+FFFD). */
 export function goJsonString(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
   return JSON.stringify(s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD'))
     .replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-function nested(fields: ReadonlyArray<[string, string | undefined]>): string | undefined {
-  const parts: string[] = [];
-  for (const [k, v] of fields) if (v) parts.push(`"${k}":${goJsonString(v)}`);
-  return `{${parts.join(',')}}`;
+/** `{"k":"v",...}` of the non-empty values, in the given key order. */
+function nested(keys: readonly string[], values: readonly (string | undefined)[]): string {
+  let s = '';
+  for (let i = 0; i < keys.length; i++) {
+    const v = values[i];
+    if (v) s += `${s === '' ? '' : ','}"${keys[i]}":${goJsonString(v)}`;
+  }
+  return `{${s}}`;
+}
+
+const OWNER_KEYS = ['Ref', 'Name', 'Namespace'];
+const EXEC_KEYS = ['ExecID', 'ExecutableName'];
+
+/** EventData rendering per map object: the Enricher shares one map among the events of equal Data. */
+const eventDataText = new WeakMap<Record<string, string>, string | undefined>();
+
+function eventDataJson(m: Record<string, string>): string | undefined {
+  if (eventDataText.has(m)) return eventDataText.get(m);
+  const keys = Object.keys(m).sort();
+  const t = keys.length === 0 ? undefined : `{${keys.map((x) => `${goJsonString(x)}:${goJsonString(m[x]!)}`).join(',')}}`;
+  eventDataText.set(m, t);
+  return t;
 }
 
 function value(k: Key, ev: KubeArmorEvent): string | undefined {
@@ -47,18 +70,14 @@ function value(k: Key, ev: KubeArmorEvent): string | undefined {
     case 'Owner': {
       const o = ev.Owner!;
       if (!o.Ref && !o.Name && !o.Namespace) return undefined;
-      return nested([['Ref', o.Ref], ['Name', o.Name], ['Namespace', o.Namespace]]);
+      return nested(OWNER_KEYS, [o.Ref, o.Name, o.Namespace]);
     }
     case 'ExecEvent': {
       const e = ev.ExecEvent!;
-      return nested([['ExecID', e.ExecID], ['ExecutableName', e.ExecutableName]]);
+      return nested(EXEC_KEYS, [e.ExecID, e.ExecutableName]);
     }
-    case 'EventData': {
-      const m = ev.EventData!;
-      const keys = Object.keys(m).sort();
-      if (keys.length === 0) return undefined;
-      return `{${keys.map((x) => `${goJsonString(x)}:${goJsonString(m[x]!)}`).join(',')}}`;
-    }
+    case 'EventData':
+      return eventDataJson(ev.EventData!);
     case 'ATags': {
       const a = ev.ATags!;
       if (a.length === 0) return undefined;
@@ -70,15 +89,19 @@ function value(k: Key, ev: KubeArmorEvent): string | undefined {
   return undefined;
 }
 
+/** `"Key":` of every field, built once. */
+const KEY_PREFIX = new Map<Key, string>([...ALERT_FIELDS, ...LOG_FIELDS].map((k) => [k, `"${k}":`]));
+
 /** One event as a single line of karmor --json (no trailing newline). */
 export function toKarmorJson(ev: KubeArmorEvent): string {
   const fields = isAlert(ev.Type) ? ALERT_FIELDS : LOG_FIELDS;
-  const parts: string[] = [];
-  for (const k of fields) {
+  let s = '{';
+  for (let i = 0; i < fields.length; i++) {
+    const k = fields[i]!;
     const v = value(k, ev);
-    if (v !== undefined) parts.push(`"${k}":${v}`);
+    if (v !== undefined) s += s.length === 1 ? KEY_PREFIX.get(k)! + v : `,${KEY_PREFIX.get(k)!}${v}`;
   }
-  return `{${parts.join(',')}}`;
+  return `${s}}`;
 }
 
 const TYPES: readonly EventType[] = ['ContainerLog', 'HostLog', 'MatchedPolicy', 'MatchedHostPolicy', 'SystemEvent'];

@@ -30,11 +30,45 @@ function baseDir(rec: FileRecord, ctx: HandlerContext): string {
   }
 }
 
+/** `syscall=SYS_<NAME>` of each file syscall name, built on first use. */
+const sysText = new Map<string, string | undefined>();
+function sysPrefix(syscall: string): string | undefined {
+  let t = sysText.get(syscall);
+  if (t === undefined && !sysText.has(syscall)) {
+    const nr = syscallNumber(syscall);
+    t = nr === undefined ? undefined : `syscall=${syscallName(nr)}`;
+    sysText.set(syscall, t);
+  }
+  return t;
+}
+
+interface OpenText { names: string[]; data: string }
+const OPEN_TEXTS_MAX = 4096;
+let openTextCount = 0;
+/** Flag names and Data of open calls by Data prefix → flags → dirfd: few triples recur. The
+ *  names arrays are shared by the events (read-only, like every string array on an event). */
+const openTexts = new Map<string, Map<number, Map<number, OpenText>>>();
+
+function openText(sys: string, open: boolean, flags: number, dirfd: number): OpenText {
+  if (openTextCount >= OPEN_TEXTS_MAX) { openTexts.clear(); openTextCount = 0; }
+  let byFlags = openTexts.get(sys);
+  if (!byFlags) openTexts.set(sys, (byFlags = new Map()));
+  let byFd = byFlags.get(flags);
+  if (!byFd) byFlags.set(flags, (byFd = new Map()));
+  let t = byFd.get(dirfd);
+  if (!t) {
+    const names = openFlagNames(flags);
+    t = { names, data: open ? `${sys} flags=${names.join('|')}` : `${sys} fd=${dirfd} flags=${names.join('|')}` };
+    openTextCount++;
+    byFd.set(dirfd, t);
+  }
+  return t;
+}
+
 export function handleFile(rec: FileRecord, ctx: HandlerContext): HandlerResult {
   if (typeof rec.path !== 'string' || typeof rec.syscall !== 'string' || !isInt(rec.ret)) return 'file_fields';
-  const nr = syscallNumber(rec.syscall);
-  if (nr === undefined) return 'file_syscall';
-  const sys = `syscall=${syscallName(nr)}`;
+  const sys = sysPrefix(rec.syscall);
+  if (sys === undefined) return 'file_syscall';
   const abs = absolutePath(rec.path, baseDir(rec, ctx));
   const extras: Partial<EventExtras> = { path: abs };
   let data: string;
@@ -42,10 +76,10 @@ export function handleFile(rec: FileRecord, ctx: HandlerContext): HandlerResult 
     case 'open':
     case 'openat':
     case 'openat2': {
-      const names = openFlagNames(rec.flags);
-      data = rec.syscall === 'open' ? `${sys} flags=${names.join('|')}` : `${sys} fd=${rec.dirfd} flags=${names.join('|')}`;
+      const t = openText(sys, rec.syscall === 'open', rec.flags, rec.dirfd);
+      data = t.data;
       extras.openFlags = rec.flags;
-      extras.openFlagNames = names;
+      extras.openFlagNames = t.names;
       if (rec.flags & 0o100 || rec.flags & 0o20000000) extras.mode = rec.mode;
       extras.fileOwnerUid = rec.fileOwnerUid;
       break;

@@ -13,19 +13,19 @@
 import * as fs from 'node:fs';
 import { BootClock } from '../events/clock';
 import { Op, RecordFlag, type KernelRecord } from '../events/record';
-import type { AgentEvent, EventExtras, EventType, KubeArmorEvent } from '../events/types';
+import type { AgentEvent, EventExtras, EventType, ExecEventInfo, KubeArmorEvent } from '../events/types';
 import { renderLabels } from '../k8s/pod-meta';
 import type { PodMetadataSource } from '../k8s/types';
 import type { AgentMetrics } from '../metrics/metrics';
 import { resultText } from '../format/errno';
-import { deriveEventData } from '../format/event-data';
+import { sharedEventData } from '../format/event-data';
 import { unixSeconds, updatedTime } from '../format/time';
 import { handleCapability } from './capabilities';
 import { isInt, type EventDraft, type Handler, type HandlerContext } from './common';
 import { ContainerResolver } from './containers';
 import { handleFile } from './file';
 import { handleNetwork } from './network';
-import { handleExec, handleExit, handleFork, handleTaskState } from './process';
+import { execResource, handleExec, handleExit, handleFork, handleTaskState } from './process';
 import { ProcessTree, type ProcNode } from './proc-tree';
 import { handleSyscall } from './syscalls';
 
@@ -140,6 +140,64 @@ class UserNames {
   }
 }
 
+/** Source of a process (its command line: exec path, then argv[1..]), per argv array: an exec
+ *  replaces the array, a fork shares it with the child. */
+const commandLines = new WeakMap<readonly string[], { exe: string; text: string }>();
+function commandLine(node: ProcNode): string {
+  const c = commandLines.get(node.args);
+  if (c && c.exe === node.exe) return c.text;
+  const text = execResource(node.exe, node.args);
+  commandLines.set(node.args, { exe: node.exe, text });
+  return text;
+}
+
+const STRINGS_MAX = 4096;
+
+/**
+ * Values the events of one process repeat, built once and shared by those events (read-only,
+ * as every object on an event after enrichment): Cwd with its trailing slash, ExecEvent, the
+ * cgroup id text. Each table restarts when it reaches STRINGS_MAX entries.
+ */
+class SharedValues {
+  private readonly dirs = new Map<string, string>();
+  private readonly execEvents = new Map<string, Map<string, ExecEventInfo>>();
+  private execEventCount = 0;
+  private lastCgroup: unknown = undefined;
+  private lastCgroupText = '0';
+
+  /** "dir/" of a cwd (unchanged when it already ends with "/"). */
+  dir(cwd: string): string {
+    let d = this.dirs.get(cwd);
+    if (d === undefined) {
+      d = cwd.endsWith('/') ? cwd : `${cwd}/`;
+      if (this.dirs.size >= STRINGS_MAX) this.dirs.clear();
+      this.dirs.set(cwd, d);
+    }
+    return d;
+  }
+
+  execEvent(execId: string, comm: string): ExecEventInfo {
+    if (this.execEventCount >= STRINGS_MAX) { this.execEvents.clear(); this.execEventCount = 0; }
+    let byComm = this.execEvents.get(execId);
+    if (!byComm) this.execEvents.set(execId, (byComm = new Map()));
+    let e = byComm.get(comm);
+    if (!e) {
+      byComm.set(comm, (e = { ExecID: execId, ExecutableName: comm }));
+      this.execEventCount++;
+    }
+    return e;
+  }
+
+  /** Decimal text of the record's cgroup id (bigint from decodeBatch; hand-built records may differ). */
+  cgroup(id: unknown): string {
+    if (id !== this.lastCgroup) {
+      this.lastCgroup = id;
+      this.lastCgroupText = typeof id === 'bigint' ? id.toString() : String(id ?? 0);
+    }
+    return this.lastCgroupText;
+  }
+}
+
 const HEADER_INTS = ['tgid', 'ppid', 'nsTgid', 'nsPpid', 'uid', 'pidNs', 'mntNs', 'flags'] as const;
 
 /** Wall-clock now in ns at µs precision (Date.now() is ms: an event could look observed before
@@ -158,6 +216,7 @@ export class Enricher {
   /** observedNowNs() of the batch being enriched. */
   private observedNs = 0n;
   private readonly users: UserNames;
+  private readonly strings = new SharedValues();
   private held: Held[] = [];
   private readonly podHoldMs: number;
   private readonly podHoldMax: number;
@@ -249,7 +308,7 @@ export class Enricher {
     const parentName = parent?.exe || parent?.comm || '';
     let source: string;
     if (d.sourceIsParent) source = parentName;
-    else if (node && node.exe) source = node.args.length > 1 ? `${node.exe} ${node.args.slice(1).join(' ')}` : node.exe;
+    else if (node && node.exe) source = commandLine(node);
     else source = rec.comm;
     if (d.cwd && node) node.cwd = d.cwd;
     const cwd = d.cwd ?? node?.cwd ?? '';
@@ -276,11 +335,11 @@ export class Enricher {
     if (source) ka.Source = source;
     if (d.resource) ka.Resource = d.resource;
     if (d.data) ka.Data = d.data;
-    const ed = deriveEventData(d.operation, d.data, d.resource);
+    const ed = sharedEventData(d.operation, d.data, d.resource);
     if (ed) ka.EventData = ed;
-    if (cwd) ka.Cwd = cwd.endsWith('/') ? cwd : `${cwd}/`;
+    if (cwd) ka.Cwd = this.strings.dir(cwd);
     if (tty) ka.TTY = tty;
-    ka.ExecEvent = { ExecID: node?.execId ?? '0', ExecutableName: rec.comm };
+    ka.ExecEvent = this.strings.execEvent(node?.execId ?? '0', rec.comm);
     if (o.nodeId) ka.NodeID = o.nodeId;
     if (type === 'HostLog') {
       const u = this.users.get(rec.uid);
@@ -293,7 +352,7 @@ export class Enricher {
       ancestry: this.tree.ancestry(rec.tgid, 8),
       pidNs: rec.pidNs,
       mntNs: rec.mntNs,
-      cgroupId: typeof rec.cgroupId === 'bigint' ? rec.cgroupId.toString() : String(rec.cgroupId ?? 0),
+      cgroupId: this.strings.cgroup(rec.cgroupId),
     };
     // RecordFlag bits: `recordFlags` when the decoder sets it; else `flags`, except on file records
     // where `flags` is the syscall's flags word (then only ruleId != 0 tells a kernel match).
