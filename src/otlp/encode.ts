@@ -12,11 +12,23 @@ import type { AgentEvent } from '../events/types';
 import { eventNameOf, forEachAttribute, summaryOf, type AttrValue, type RecordOptions } from './record';
 import { severityOf } from './severity';
 
-interface TrieNode { next: Map<string, Map<string, TrieNode>>; bytes?: Buffer }
-const newNode = (): TrieNode => ({ next: new Map() });
+type RunValue = string | number | boolean;
+/**
+ * A node of the attribute-run trie: children by (key, value). The next key after a node is almost
+ * always the same one (attributes come in a fixed order), so the first key's children sit in
+ * `key`/`vals` and only other keys go through `others`.
+ */
+interface TrieNode {
+  key: string | undefined;
+  vals: Map<RunValue, TrieNode> | undefined;
+  others: Map<string, Map<RunValue, TrieNode>> | undefined;
+  /** The encoded KeyValues of the run from the root to here, once a run ended here. */
+  bytes: Buffer | undefined;
+}
+const newNode = (): TrieNode => ({ key: undefined, vals: undefined, others: undefined, bytes: undefined });
 const TRIE_MAX = 50_000;
-/** Attributes whose values differ for (nearly) every event. */
-const UNCACHED = new Set(['UpdatedTime', 'Source', 'Resource', 'Data', 'ExecEvent.ExecID', 'process.command_line']);
+/** Attributes whose values differ for (nearly) every event, or per file: never part of a run. */
+const UNCACHED = new Set(['Timestamp', 'UpdatedTime', 'Resource', 'file.path', 'process.command_line']);
 
 const vlen = (v: number): number => (v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5);
 
@@ -35,14 +47,22 @@ function isInt64(n: number): boolean {
 }
 
 /**
- * UTF-8 byte length; JS loop for short ASCII strings (a native call per string costs more than
- * the loop at these sizes), Buffer.byteLength otherwise.
+ * UTF-8 byte length; JS loop for short strings (a native call per string costs more than the
+ * loop at these sizes: every record body has a non-ASCII "→"), Buffer.byteLength otherwise.
+ * A lone surrogate counts 3 bytes, as the encoder writes it as U+FFFD.
  */
 function utf8Len(s: string): number {
   const n = s.length;
   if (n > 256) return Buffer.byteLength(s, 'utf8');
-  for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.byteLength(s, 'utf8');
-  return n;
+  let L = n;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) L += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { L += 2; i++; }
+    else L += 2;
+  }
+  return L;
 }
 
 /** Encoded size of an AnyValue holding a scalar or a string array. */
@@ -66,26 +86,29 @@ export class LogsRequestEncoder {
   private readonly resourceBytes: Buffer;
   private readonly scopeBytes: Buffer;
   /**
-   * Runs of consecutive short string attributes are cached as one encoded block, in a trie keyed
-   * by (key, value) pairs: most values repeat from event to event (cluster, node, pod, container,
-   * image, process paths), so a record's attributes become a few native copies. Values unique per
-   * event (UNCACHED) break runs instead of growing the trie, and the trie is dropped when it
-   * exceeds TRIE_MAX nodes.
+   * Runs of consecutive scalar attributes are cached as one encoded block, in a trie keyed by
+   * (key, value) pairs: most values repeat from event to event (cluster, node, pod, container,
+   * image, process ids and paths, Data), so a record's attributes become a few copies. Values
+   * unique per event or per file (UNCACHED), arrays and long strings break runs instead of
+   * growing the trie, and the trie is dropped when it exceeds TRIE_MAX nodes.
    */
   private trie: TrieNode = newNode();
   private trieNodes = 0;
   private node: TrieNode | null = null;
   private readonly pendK: string[] = [];
-  private readonly pendV: string[] = [];
+  private readonly pendV: RunValue[] = [];
   private readonly emitAttr = (k: string, v: AttrValue): void => {
-    if (typeof v !== 'string' || v.length > 256 || UNCACHED.has(k)) {
+    if (typeof v === 'object' || (typeof v === 'string' && v.length > 256) || UNCACHED.has(k)) {
       this.endRun();
       this.writeKeyValue(0x32, k, v);
       return;
     }
     const parent = this.node ?? this.trie;
-    let byV = parent.next.get(k);
-    if (!byV) { byV = new Map(); parent.next.set(k, byV); }
+    let byV = parent.key === k ? parent.vals : parent.others?.get(k);
+    if (!byV) {
+      byV = new Map();
+      if (parent.key === undefined) { parent.key = k; parent.vals = byV; } else (parent.others ??= new Map()).set(k, byV);
+    }
     let child = byV.get(v);
     if (!child) { child = newNode(); byV.set(v, child); this.trieNodes++; }
     this.node = child;
@@ -173,8 +196,26 @@ export class LogsRequestEncoder {
   private writeUtf8(s: string, L: number): void {
     const b = this.buf;
     let p = this.pos;
-    if (L === s.length && L <= 256) {
-      for (let i = 0; i < L; i++) b[p++] = s.charCodeAt(i);
+    const n = s.length;
+    if (L === n && n <= 256) {
+      for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
+    } else if (n <= 256) {
+      for (let i = 0; i < n; i++) {
+        let c = s.charCodeAt(i);
+        if (c < 0x80) { b[p++] = c; continue; }
+        if (c < 0x800) { b[p++] = 0xc0 | (c >> 6); b[p++] = 0x80 | (c & 0x3f); continue; }
+        if (c >= 0xd800 && c <= 0xdfff) {
+          const d = i + 1 < n ? s.charCodeAt(i + 1) : 0;
+          if (c <= 0xdbff && (d & 0xfc00) === 0xdc00) {
+            c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+            i++;
+            b[p++] = 0xf0 | (c >> 18); b[p++] = 0x80 | ((c >> 12) & 0x3f); b[p++] = 0x80 | ((c >> 6) & 0x3f); b[p++] = 0x80 | (c & 0x3f);
+            continue;
+          }
+          c = 0xfffd; // lone surrogate, as Buffer.write encodes it
+        }
+        b[p++] = 0xe0 | (c >> 12); b[p++] = 0x80 | ((c >> 6) & 0x3f); b[p++] = 0x80 | (c & 0x3f);
+      }
     } else {
       p += b.write(s, p, L, 'utf8');
     }

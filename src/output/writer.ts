@@ -34,6 +34,16 @@ export class BoundedWriter {
       return;
     }
     const room = this.maxBufferedBytes - this.stream.writableLength;
+    // A UTF-16 unit is at most 3 UTF-8 bytes: when that bound fits, nothing is dropped and no
+    // line needs measuring.
+    let units = 0;
+    for (const l of lines) units += l.length;
+    if (units * 3 <= room) {
+      let all = '';
+      for (const l of lines) all += l;
+      this.stream.write(all);
+      return;
+    }
     const sizes = lines.map((l) => Buffer.byteLength(l));
     let total = 0;
     for (const n of sizes) total += n;

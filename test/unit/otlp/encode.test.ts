@@ -59,4 +59,12 @@ describe('otlp/encode: direct encoder vs the OTel SDK serializer', () => {
     // The encoder is reusable: a second request is independent of the first.
     assert.deepEqual(enc.encode([base]), sdkBytes([base], false));
   });
+
+  it('is byte-identical on short non-ASCII strings: 2-, 3- and 4-byte UTF-8, lone surrogates (U+FFFD)', () => {
+    const base = fixture('alert');
+    const texts = ['é', 'a→b', '😀x', 'x\ud800', '\udc00y', '\u07ff\u0800\uffff', 'ж☃😀\ud83d', '→'.repeat(256), `${'→'.repeat(255)}😀`];
+    const evs = texts.map((t, i) => ({ ...base, ka: { ...base.ka, Message: t, ProcessName: `/p${t}`, HostPID: i } }));
+    const enc = new LogsRequestEncoder(RES, SCOPE, { commandLine: false });
+    assert.deepEqual(enc.encode(evs), sdkBytes(evs, false));
+  });
 });
