@@ -17,7 +17,7 @@ import { parseEventLine } from '../../src/rego/events-file';
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const TRACEE_US = 49;
 const BATCH = 256;
-const ROUNDS = 5;
+const ROUNDS = 9;
 
 function readEvents(file: string): AgentEvent[] {
   let buf: Buffer = readFileSync(file);
