@@ -65,7 +65,7 @@ int oa_cap_capable(struct oa_cap_capable_args *ctx)
 	if (tgid == 0)
 		return 0;
 	rules = rules__active(OA_RK_CAPABILITY);
-	visible = vis__get(t, &pid_ns, &mnt_ns) & OA_VIS_CAPABILITIES;
+	visible = vis__get(&pid_ns, &mnt_ns) & OA_VIS_CAPABILITIES;
 	if (!visible && !rules) {
 		counter__add(OA_OP_CAP, OA_C_INVISIBLE);
 		return 0;

@@ -114,7 +114,6 @@ struct {
 
 static __noinline int file__exit(long id, long ret)
 {
-	struct task_struct *t = (void *)bpf_get_current_task();
 	struct oa_scratch *s = scratch__get();
 	__u32 pid_ns, mnt_ns, rid = 0, verdict = 0;
 	struct oa_sys_args a;
@@ -125,7 +124,7 @@ static __noinline int file__exit(long id, long ret)
 
 	if (!s || args__take(args__tid(), id, &a))
 		return 0;
-	visible = vis__get(t, &pid_ns, &mnt_ns) & OA_VIS_FILE;
+	visible = vis__get(&pid_ns, &mnt_ns) & OA_VIS_FILE;
 	rules = rules__active(OA_RK_FILE);
 	if (!visible && !rules) {
 		counter__add(OA_OP_FILE, OA_C_INVISIBLE);

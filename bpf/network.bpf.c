@@ -86,7 +86,6 @@ struct {
 
 static __noinline int net__exit(long id, long ret)
 {
-	struct task_struct *t = (void *)bpf_get_current_task();
 	__u32 pid_ns, mnt_ns, rid = 0, verdict = 0, alen = 0;
 	struct oa_sys_args a;
 	struct oa_net *e, *rb;
@@ -94,7 +93,7 @@ static __noinline int net__exit(long id, long ret)
 
 	if (args__take(args__tid(), id, &a))
 		return 0;
-	visible = vis__get(t, &pid_ns, &mnt_ns) & OA_VIS_NETWORK;
+	visible = vis__get(&pid_ns, &mnt_ns) & OA_VIS_NETWORK;
 	rules = rules__active(OA_RK_NETWORK);
 	if (!visible && !rules) {
 		counter__add(OA_OP_NET, OA_C_INVISIBLE);

@@ -127,7 +127,7 @@ int oa_sched_exec(struct bpf_raw_tracepoint_args *ctx)
 
 	if (!s)
 		return 0;
-	visible = vis__get(t, &pid_ns, &mnt_ns) & OA_VIS_PROCESS;
+	visible = vis__get(&pid_ns, &mnt_ns) & OA_VIS_PROCESS;
 	if (!visible && !rules__active(OA_RK_PROCESS)) {
 		counter__add(OA_OP_EXEC, OA_C_INVISIBLE);
 		return 0;
@@ -175,7 +175,6 @@ out:
 static __always_inline int exec__exit(long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid(), pid_ns, mnt_ns;
-	struct task_struct *t = (void *)bpf_get_current_task();
 	struct oa_exec_args *a;
 	struct oa_exec *e;
 	int visible;
@@ -185,7 +184,7 @@ static __always_inline int exec__exit(long ret)
 		return 0;
 	if (ret >= 0)
 		goto out;
-	visible = vis__get(t, &pid_ns, &mnt_ns) & OA_VIS_PROCESS;
+	visible = vis__get(&pid_ns, &mnt_ns) & OA_VIS_PROCESS;
 	if (!visible) {
 		counter__add(OA_OP_EXEC, OA_C_INVISIBLE);
 		goto out;
@@ -227,14 +226,13 @@ int oa_exit_execveat(struct trace_event_raw_sys_exit *ctx)
 SEC("raw_tp/sched_process_fork")
 int oa_sched_fork(struct bpf_raw_tracepoint_args *ctx)
 {
-	struct task_struct *t = (void *)bpf_get_current_task();
 	struct task_struct *child = (void *)ctx->args[1];
 	__u32 pid_ns, mnt_ns, level;
 	struct oa_fork *e;
 
 	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
 		return 0; /* a new thread, not a new process */
-	if (!(vis__get(t, &pid_ns, &mnt_ns) & OA_VIS_PROCESS)) {
+	if (!(vis__get(&pid_ns, &mnt_ns) & OA_VIS_PROCESS)) {
 		counter__add(OA_OP_FORK, OA_C_INVISIBLE);
 		return 0;
 	}
@@ -262,7 +260,7 @@ int oa_sched_exit(struct bpf_raw_tracepoint_args *ctx)
 
 	if (BPF_CORE_READ(t, signal, live.counter) != 0)
 		return 0;
-	if (!(vis__get(t, &pid_ns, &mnt_ns) & OA_VIS_PROCESS)) {
+	if (!(vis__get(&pid_ns, &mnt_ns) & OA_VIS_PROCESS)) {
 		counter__add(OA_OP_EXIT, OA_C_INVISIBLE);
 		return 0;
 	}
@@ -302,7 +300,7 @@ static __always_inline int task__state(__u16 nr, long ret)
 			return 0;
 	}
 	kinds = bpf_map_lookup_elem(&oa_rule_kinds, &zero);
-	if (!vis__get(t, &pid_ns, &mnt_ns) && !(kinds && *kinds)) {
+	if (!vis__get(&pid_ns, &mnt_ns) && !(kinds && *kinds)) {
 		counter__add(OA_OP_TASK, OA_C_INVISIBLE);
 		return 0;
 	}

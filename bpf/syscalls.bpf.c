@@ -20,7 +20,6 @@ struct {
 
 static __noinline int sys__exit(__u64 key, long id, long ret)
 {
-	struct task_struct *t = (void *)bpf_get_current_task();
 	__u32 pid_ns, mnt_ns, rid = 0, verdict = 0;
 	struct oa_sys_args a;
 	struct oa_syscall *e;
@@ -28,7 +27,7 @@ static __noinline int sys__exit(__u64 key, long id, long ret)
 
 	if (args__take(key, id, &a))
 		return 0;
-	visible = vis__get(t, &pid_ns, &mnt_ns) & OA_VIS_SYSCALL;
+	visible = vis__get(&pid_ns, &mnt_ns) & OA_VIS_SYSCALL;
 	rules = rules__active(OA_RK_SYSCALL);
 	if (!visible && !rules) {
 		counter__add(OA_OP_SYSCALL, OA_C_INVISIBLE);

@@ -3,19 +3,23 @@
 // does with each batch: decode, Enricher (process tree, container attribution, KubeArmor
 // strings), the KubeArmor result filter, and an output sink (jsonl to /dev/null). Prints both
 // slowdown ratios (medians of the rounds), emitted vs delivered vs enriched counts, and PASS/FAIL
-// against the targets (not visible <= 1.10x; file visible <= 1.50x with 0 drops). Usage (root):
+// against the targets (not visible <= 1.10x; file visible <= 1.50x with 0 drops). Each round also
+// runs the loop with empty programs on the same two tracepoints (floor.bpf.c): the part of the
+// "not visible" ratio that any syscall-tracepoint sensor pays on this kernel. Usage (root):
 //   make -C bench/openat && node dist/bench/openat/run.js [iterations] [rounds]
 import { execFile } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Op, type KernelRecord } from '../../src/events/record';
 import { KernelSensors } from '../../src/kernel/sensors';
+import { binding } from '../../src/native/binding';
 import { AgentMetrics } from '../../src/metrics/metrics';
 import { createOutputSink } from '../../src/output';
 import { Enricher, KubeArmorResultFilter, readMachineId } from '../../src/sensors';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const LOOP = path.join(ROOT, 'bench', 'openat', 'build', 'loop');
+const FLOOR = path.join(ROOT, 'bench', 'openat', 'build', 'floor.bpf.o');
 const N = Number(process.argv[2] ?? 200000);
 const ROUNDS = Number(process.argv[3] ?? 5);
 
@@ -62,10 +66,18 @@ async function main(): Promise<void> {
   // Each round runs the three cases back to back, so they share the machine's load of the
   // moment (it is shared): no agent, agent with the loop not visible, agent with file visible.
   const base: number[] = [];
+  const floor: number[] = [];
   const invisible: number[] = [];
+  const nb = binding();
+  const floorObj = nb.objectOpen(FLOOR, { rodata: null, mapMaxEntries: null, reuseMaps: null });
+  nb.objectLoad(floorObj);
+  const floorProgs = nb.programList(floorObj).map((p) => p.name);
   const visible: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     base.push(await runLoop());
+    const floorLinks = floorProgs.map((n) => nb.programAttach(floorObj, n));
+    floor.push(await runLoop());
+    await nb.linksDestroy(floorLinks);
     const s = KernelSensors.open({ ringbufBytes: 16 * 1024 * 1024 });
     const failed = s.attachAll().filter((r) => !r.attached);
     if (failed.length) throw new Error(`attach failed: ${JSON.stringify(failed)}`);
@@ -90,13 +102,16 @@ async function main(): Promise<void> {
     tot.notProcessed += await s.stop(Date.now() + 120_000); // processes every batch already handed over
   }
   await sink.close();
+  nb.objectClose(floorObj);
 
   const ratio = (xs: number[]): number[] => xs.map((x, i) => x / base[i]!);
+  const rFloor = median(ratio(floor));
   const rInv = median(ratio(invisible));
   const rVis = median(ratio(visible));
   const fmt = (x: number): string => (x / N).toFixed(0);
-  console.log(`openat+close x ${N}, ${ROUNDS} rounds (no agent | not visible | file visible, back to back), medians:`);
+  console.log(`openat+close x ${N}, ${ROUNDS} rounds (no agent | empty programs | not visible | file visible, back to back), medians:`);
   console.log(`  no agent:              ${fmt(median(base))} ns/iteration`);
+  console.log(`  empty tp programs:     ${fmt(median(floor))} ns/iteration, ratio ${rFloor.toFixed(3)}x (per-round ratios ${ratio(floor).map((r) => r.toFixed(2)).join(' ')}): the floor of any syscall-tracepoint sensor here`);
   console.log(`  agent, not visible:    ${fmt(median(invisible))} ns/iteration, ratio ${rInv.toFixed(3)}x (per-round ratios ${ratio(invisible).map((r) => r.toFixed(2)).join(' ')})`);
   console.log(`  agent, file visible:   ${fmt(median(visible))} ns/iteration, ratio ${rVis.toFixed(3)}x (per-round ratios ${ratio(visible).map((r) => r.toFixed(2)).join(' ')})`);
   console.log(`  file records emitted in kernel during visible runs: ${tot.emitted} (loop opens: ${N * ROUNDS})`);

@@ -138,16 +138,37 @@ static __always_inline __u32 task__mnt_ns(struct task_struct *t)
 	return BPF_CORE_READ(t, nsproxy, mnt_ns, ns.inum);
 }
 
+/* The current task's facts through bpf_get_current_task_btf(): a BTF pointer whose fields are
+ * read by direct loads (JITed, fault-safe: a NULL or bad pointer on the way reads 0) instead of
+ * one bpf_probe_read_kernel call per hop; the hot invisible path runs these on every hooked
+ * syscall. A variable index (struct pid numbers[level]) is not allowed on a BTF pointer, so that
+ * element, and what it points to, are still read with bpf_probe_read_kernel. */
+static __always_inline __u32 cur__pid_ns(__u32 *level)
+{
+	struct pid *p = bpf_get_current_task_btf()->thread_pid;
+	__u32 l = p->level;
+	struct upid *up = (void *)((char *)p + bpf_core_field_offset(struct pid, numbers));
+	struct pid_namespace *ns = NULL;
+	bpf_probe_read_kernel(&ns, sizeof(ns), &up[l & 31].ns);
+	*level = l;
+	return BPF_CORE_READ(ns, ns.inum);
+}
+
+static __always_inline __u32 cur__mnt_ns(void)
+{
+	return bpf_get_current_task_btf()->nsproxy->mnt_ns->ns.inum;
+}
+
 /* Visibility bits for the current task; host tasks use key {0,0}, containers without an entry
  * the default key. `pid_ns`/`mnt_ns` return the raw inode numbers. */
-static __always_inline __u32 vis__get(struct task_struct *t, __u32 *pid_ns, __u32 *mnt_ns)
+static __always_inline __u32 vis__get(__u32 *pid_ns, __u32 *mnt_ns)
 {
 	__u32 level;
 	struct oa_vis_key k = {};
 	__u32 *v;
 
-	*pid_ns = task__pid_ns(t, &level);
-	*mnt_ns = task__mnt_ns(t);
+	*pid_ns = cur__pid_ns(&level);
+	*mnt_ns = cur__mnt_ns();
 	if (task__is_self())
 		return 0;
 	if (*pid_ns != OA_PROC_PID_INIT_INO) {
@@ -177,29 +198,28 @@ static __always_inline int rules__active(__u32 kind)
 static __always_inline int sensor__wanted(__u32 vis_bit, __u32 kind)
 {
 	__u32 pid_ns, mnt_ns;
-	struct task_struct *t = (void *)bpf_get_current_task();
 	if (task__is_self())
 		return 0;
-	return (vis__get(t, &pid_ns, &mnt_ns) & vis_bit) || rules__active(kind);
+	return (vis__get(&pid_ns, &mnt_ns) & vis_bit) || rules__active(kind);
 }
 
 static __always_inline void hdr__fill(struct oa_hdr *h, __u16 op, __u16 size, __u32 pid_ns,
 				      __u32 mnt_ns)
 {
-	struct task_struct *t = (void *)bpf_get_current_task();
-	struct task_struct *parent = BPF_CORE_READ(t, real_parent);
+	struct task_struct *t = bpf_get_current_task_btf(); /* direct loads: see cur__pid_ns */
+	struct task_struct *parent = t->real_parent;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 uid_gid = bpf_get_current_uid_gid();
-	__u32 level = BPF_CORE_READ(t, thread_pid, level);
+	__u32 level = t->thread_pid->level;
 
 	h->op = op;
 	h->size = size;
 	h->ktime_ns = bpf_ktime_get_boot_ns();
 	h->tgid = pid_tgid >> 32;
 	h->tid = (__u32)pid_tgid;
-	h->ppid = BPF_CORE_READ(parent, tgid);
-	h->ns_tgid = pid__nr_at(BPF_CORE_READ(t, group_leader, thread_pid), level);
-	h->ns_ppid = pid__nr_at(BPF_CORE_READ(parent, group_leader, thread_pid), level);
+	h->ppid = parent->tgid;
+	h->ns_tgid = pid__nr_at(t->group_leader->thread_pid, level);
+	h->ns_ppid = pid__nr_at(parent->group_leader->thread_pid, level);
 	h->uid = (__u32)uid_gid;
 	h->gid = uid_gid >> 32;
 	h->pid_ns = pid_ns;
