@@ -3,27 +3,16 @@
 // records of a node and batches are not fragmented.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import {
   ATTR_HOST_NAME, ATTR_K8S_CLUSTER_NAME, ATTR_K8S_NODE_NAME, ATTR_SERVICE_INSTANCE_ID,
   ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION,
 } from './semconv';
+import { agentVersion } from '../version';
 
 export const SERVICE_NAME = 'otelarmor';
 
-let version: string | undefined;
-/** package.json version (dist/src/otlp → repository root). */
-export function agentVersion(): string {
-  if (version !== undefined) return version;
-  for (const rel of ['../../../package.json', '../../package.json']) {
-    try {
-      const v = (JSON.parse(readFileSync(path.resolve(__dirname, rel), 'utf8')) as { name?: string; version?: string });
-      if (v.name === 'otelarmor' && v.version) return (version = v.version);
-    } catch { /* try next */ }
-  }
-  return (version = '0.0.0');
-}
+export { agentVersion } from '../version';
 
 /**
  * service.instance.id: a UUID (v5 layout) derived from the node name and the kernel boot id, so it

@@ -22,6 +22,7 @@ import type { PolicyStore } from './store';
 import { AUDITED_SYSCALLS } from './tables';
 import { AlertTally, type AlertSink } from './alert-tally';
 import { AlertThrottle } from './throttle';
+import { kubeArmorVersion } from '../version';
 import type { MatchRule, RuleCategory } from './types';
 
 export interface PolicyEngineOptions {
@@ -400,7 +401,7 @@ function alertKa(k: KubeArmorEvent, host: boolean, policyName: string, action: s
     Type: host ? 'MatchedHostPolicy' : 'MatchedPolicy', Source: k.Source, Operation: k.Operation, Resource: k.Resource,
     Data: k.Data, EventData: k.EventData, Result: k.Result, Cwd: k.Cwd, TTY: k.TTY, ExecEvent: k.ExecEvent,
     NodeID: k.NodeID, UserName: k.UserName, PolicyName: policyName, Severity: undefined, Tags: undefined,
-    ATags: undefined, Message: undefined, Action: action, Enforcer: enforcer, KubeArmorVersion: k.KubeArmorVersion,
+    ATags: undefined, Message: undefined, Action: action, Enforcer: enforcer, KubeArmorVersion: kubeArmorVersion(),
     MaxAlertsPerSec: undefined, DroppingAlertsInterval: undefined,
   } as KubeArmorEvent;
 }

@@ -12,6 +12,7 @@ import type { AgentMetrics } from '../metrics/metrics';
 import { META_KEY, RULE_OPERATIONS, parsePackMeta, type InputFields, type PackMeta, type RuleMeta, type RuleOperation } from './meta';
 import { indexJson, inputBuffer, inputJson, projectedEventJson, unionFields } from './input';
 import { readTarGz } from './tar';
+import { kubeArmorVersion } from '../version';
 
 /** The default pack, built by scripts/build-rego.sh (dist/rules/default-bundle.tar.gz). */
 export const DEFAULT_BUNDLE = path.resolve(__dirname, '..', '..', 'rules', 'default-bundle.tar.gz');
@@ -159,6 +160,7 @@ export function alertEvent(ev: AgentEvent, a: RegoAlert): AgentEvent {
   ka.Message = a.message;
   ka.Action = 'Audit';
   ka.Enforcer = 'OPA';
+  ka.KubeArmorVersion = kubeArmorVersion();
   return { ka, timeNs: ev.timeNs, observedNs: ev.observedNs, extras: ev.extras };
 }
 

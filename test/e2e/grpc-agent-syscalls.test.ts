@@ -204,6 +204,7 @@ spec:
       UserName: 'root',
     });
 
+    const kaVersion = `otelarmor-${(JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}`;
     const rego = JSON.parse(c.lines.find(alertOf(shadow.pid, 'rego:credential_file_read'))!.slice(6)) as Ka;
     const regoTime = rego.UpdatedTime;
     assert.match(String(rego.UpdatedTime), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
@@ -217,6 +218,7 @@ spec:
       Source: `${cat} /etc/shadow`,
       Resource: '/etc/shadow',
       Enforcer: 'OPA',
+      KubeArmorVersion: kaVersion,
     });
 
     const pol = JSON.parse(c.lines.find(alertOf(audited.pid, 'e2e-grpc-audit-marker'))!.slice(6)) as Ka;
@@ -231,6 +233,7 @@ spec:
       Source: `${cat} ${marker}`,
       Resource: marker,
       Enforcer: 'eBPF Monitor',
+      KubeArmorVersion: kaVersion,
     });
 
     // Routing: a Rego alert is added next to the event, which stays a HostLog on WatchLogs; a

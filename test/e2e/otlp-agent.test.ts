@@ -236,6 +236,7 @@ describe('agent → real collector: one real openat, field by field', function (
       ['Enforcer', s('eBPF Monitor')],
       ['ATags', arr('e2e', 'MITRE_T1005_data_from_local_system')],
       ['Cwd', s(`${process.cwd()}/`)],
+      ['KubeArmorVersion', s(`otelarmor-${JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version}`)],
       ['NodeID', s(machineId)],
       ['UserName', s('root')],
       ...nested,

@@ -1,4 +1,7 @@
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { ROOT } from '../../helpers/env';
 import { parse } from 'yaml';
 import type { AgentEvent } from '../../../src/events/types';
 import { alertFields, cev, engine, hev, WEB_NS } from './helpers';
@@ -50,6 +53,14 @@ describe('PolicyEngine: file rules', () => {
   it('an Audit match needs Result Passed (KubeArmor): a denied open stays a log', () => {
     const ev = cev({ Resource: '/etc/gshadow', Result: 'Permission denied', ...openRead });
     assert.equal(one(e, ev), ev);
+  });
+
+  it('alerts carry KubeArmorVersion "otelarmor-" + the package.json version (KubeArmor: its build\'s git summary); logs do not', () => {
+    const { version } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const log = cev({ Resource: '/etc/hosts', ...openRead });
+    const a = one(e, cev({ Resource: '/etc/hosts', Result: 'Permission denied', ...openWrite }));
+    assert.equal(a.ka.KubeArmorVersion, `otelarmor-${version}`);
+    assert.equal(log.ka.KubeArmorVersion, undefined);
   });
 
   it('readOnly Block: reads are exempt, writes are blocked (BPFLSM when the LSM is active)', () => {

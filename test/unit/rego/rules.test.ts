@@ -1,7 +1,7 @@
 // Every default rule (policies/rego) compiled by the real `opa build -t wasm` and evaluated by the
 // real Wasm module through RegoEngine: positive and negative cases from test/fixtures/rego.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ROOT, tool } from '../../helpers/env';
@@ -91,6 +91,7 @@ describe('rego default rule pack (real wasm)', function () {
       Message: 'Credential file /etc/shadow opened by /usr/bin/cat',
       Action: 'Audit',
       Enforcer: 'OPA',
+      KubeArmorVersion: `otelarmor-${(JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}`,
     });
     assert.equal(ev.ka.Type, 'ContainerLog');
   });
