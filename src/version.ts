@@ -20,6 +20,7 @@ export function agentVersion(): string {
  * KubeArmorVersion of the alerts this agent raises. KubeArmor sets it on every MatchedPolicy /
  * MatchedHostPolicy alert to its build's git summary (e.g. "v1.7.4"); here it names this agent.
  */
+let kaVersion: string | undefined;
 export function kubeArmorVersion(): string {
-  return `otelarmor-${agentVersion()}`;
+  return (kaVersion ??= `otelarmor-${agentVersion()}`);
 }
