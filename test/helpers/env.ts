@@ -27,3 +27,15 @@ export function requireFile(ctx: Mocha.Context, file: string): string {
 export function tool(ctx: Mocha.Context, name: string): string {
   return requireFile(ctx, path.join(ROOT, '.tools', 'bin', name));
 }
+
+/** Directories whose executions the default Rego pack flags (policies/rego/execution_from_tmp.rego). */
+const TMP_EXEC_DIRS = ['/tmp/', '/var/tmp/', '/dev/shm/'];
+
+/**
+ * The alerts the default Rego pack raises on the execution of `exe` itself:
+ * rego:execution_from_tmp when it lives under a temporary directory, as the test programs of a
+ * checkout under /tmp do. Tests that list every alert of a tester process prepend these.
+ */
+export function execAlerts(exe: string): string[] {
+  return TMP_EXEC_DIRS.some((d) => exe.startsWith(d)) ? ['rego:execution_from_tmp'] : [];
+}
