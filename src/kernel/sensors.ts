@@ -83,6 +83,8 @@ export interface KernelSensorsStats {
   callbackErrors: number;
   /** Batches delivered by the drain threads and not yet fully processed on the JS thread. */
   pendingBatches: number;
+  /** Bytes handed to the JS thread (queued or being processed) and not yet acknowledged. */
+  handoffQueuedBytes: number;
 }
 
 export function visibilityMask(categories: readonly Category[]): number {
@@ -294,6 +296,7 @@ export class KernelSensors {
       decoded: this._counters.decoded,
       callbackErrors: this._counters.callbackErrors,
       pendingBatches: this._drain?.pending ?? 0,
+      handoffQueuedBytes: rs?.queuedBytes ?? 0,
     };
   }
 
