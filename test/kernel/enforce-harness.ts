@@ -10,6 +10,7 @@ import { Enforcer } from '../../src/enforcer';
 import { Op, type KernelRecord } from '../../src/events/record';
 import type { KernelRuleSet } from '../../src/kernel/rule-types';
 import { KernelSensors } from '../../src/kernel/sensors';
+import { settleHandoff } from './sensors-harness';
 import { AgentMetrics } from '../../src/metrics/metrics';
 import { requireFile, requireRoot, ROOT } from '../helpers/env';
 
@@ -85,6 +86,7 @@ export class EnforceHarness {
     await Promise.all(handlers);
     const pid = child.pid ?? -1;
     await this.waitFor((r) => r.op === Op.ProcessExit && r.tgid === pid, `exit record of ${path.basename(file)} (${pid})`);
+    await settleHandoff(this.sensors);
     return { pid, code, signal, lines: out.split('\n').filter((l) => l.length > 0) };
   }
 

@@ -116,6 +116,20 @@ export class NsShell {
   }
 }
 
+/**
+ * A tester's exit record travels in the priority ring, its file/network/... records in the main
+ * ring. The drain consumes the main ring before the priority ring in each round and hands the
+ * priority batch to JS first, so the main batch holding the tester's last records may still be
+ * queued when its exit record is seen. Resolves once every handed-over batch has been processed
+ * (acknowledged), as seen from the JS thread; at most 2 s.
+ */
+export async function settleHandoff(sensors: KernelSensors): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    await new Promise((res) => setTimeout(res, 10));
+    if (sensors.stats().handoffQueuedBytes === 0) return;
+  }
+}
+
 export class SensorsHarness {
   readonly records: KernelRecord[] = [];
 
@@ -156,22 +170,8 @@ export class SensorsHarness {
     });
     const pid = child.pid ?? -1;
     await this.waitFor((r) => r.op === Op.ProcessExit && r.tgid === pid, `exit record of ${name} (${pid})`);
-    await this.settle();
+    await settleHandoff(this.sensors);
     return { pid, code, lines: out.trim().split('\n').filter((l) => l.length > 0) };
-  }
-
-  /**
-   * The exit record travels in the priority ring, the tester's file/network/... records in the
-   * main ring. The drain consumes the main ring before the priority ring in each round and hands
-   * the priority batch to JS first, so the main batch holding the tester's last records may still
-   * be queued when its exit record is seen. Resolves once every handed-over batch has been
-   * processed (acknowledged) as seen from the JS thread; at most 2 s.
-   */
-  private async settle(): Promise<void> {
-    for (let i = 0; i < 200; i++) {
-      await new Promise((res) => setTimeout(res, 10));
-      if (this.sensors.stats().handoffQueuedBytes === 0) return;
-    }
   }
 
   /** Runs a tester to completion without waiting for records (its exit may be invisible). */
