@@ -7,6 +7,8 @@
 
 #include <bpf/btf.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -119,12 +121,19 @@ Napi::Value ObjectOpen(const Napi::CallbackInfo &info) {
 }
 
 // objectLoad(h): on failure the error carries verifierLog (libbpf warnings + verifier output).
+// The verifier returns EAGAIN when a signal is pending on the loading thread (libbpf retries a few
+// times): signals are blocked for the load, so a periodic one (V8's SIGPROF under --cpu-prof, a
+// timer) cannot fail it; they are delivered when the mask is restored.
 Napi::Value ObjectLoad(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   ObjectState *s = LiveObject(info[0]);
   g_log.clear();
   g_capture = true;
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
   int err = bpf_object__load(s->obj);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
   g_capture = false;
   if (err) {
     std::string log;

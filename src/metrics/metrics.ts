@@ -52,6 +52,7 @@ export class AgentMetrics {
   private readonly _exportRecords?: Counter;
   private readonly _exportDuration?: Histogram;
   private readonly _regoEval?: Histogram;
+  private readonly _regoDecisions?: Counter;
   private readonly _podMetaUnresolved?: Counter;
   private readonly _k8sWatchErrors?: Counter;
   private readonly _receiverReconnects?: Counter;
@@ -80,6 +81,7 @@ export class AgentMetrics {
       ...opts('regoEvalDuration'),
       advice: { explicitBucketBoundaries: [1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 5e-2] },
     });
+    this._regoDecisions = meter.createCounter(METRICS.regoDecisions.name, opts('regoDecisions'));
     this._receiverReconnects = meter.createCounter(METRICS.receiverReconnects.name, opts('receiverReconnects'));
     this._podMetaUnresolved = meter.createCounter(METRICS.podMetadataUnresolved.name, opts('podMetadataUnresolved'));
     this._k8sWatchErrors = meter.createCounter(METRICS.k8sWatchErrors.name, opts('k8sWatchErrors'));
@@ -190,6 +192,10 @@ export class AgentMetrics {
   /** A Kubernetes list/watch failed (src/k8s/pod-watcher.ts); `resource` is the API path. */
   k8sWatchError(resource: string): void {
     this._k8sWatchErrors?.add(1, { resource });
+  }
+
+  regoDecisions(outcome: 'cached' | 'evaluated', n: number): void {
+    if (n > 0) this._regoDecisions?.add(n, { outcome });
   }
 
   regoEval(rule: string, seconds: number): void {

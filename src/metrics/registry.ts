@@ -44,6 +44,7 @@ export const METRICS = {
   cpuSeconds: def('otelarmor.process_cpu_seconds', 'counter', 's', 'CPU time used by the agent process', ['mode']),
   rss: def('otelarmor.process_resident_memory_bytes', 'gauge', 'By', 'Resident set size of the agent process'),
   buildInfo: def('otelarmor.build_info', 'gauge', '1', 'Always 1; labels carry the agent version and kernel release', ['version', 'kernel']),
+  regoDecisions: def('otelarmor.rego_decisions', 'counter', '{decision}', 'Rego decisions per event and rule pack: evaluated (the event went to the Wasm module) or cached (the decision of an identical projected event, earlier in the batch or in the decision cache, was reused)', ['outcome']),
   regoEvalDuration: def('otelarmor.rego_eval_duration_seconds', 'histogram', 's', 'Time to evaluate one Rego rule over one batch, per rule', ['rule']),
   grpcClients: def('otelarmor.grpc_clients', 'gauge', '{client}', 'Connected gRPC stream clients, by stream', ['stream']),
   receiverConnected: def('otelarmor.receiver_connected', 'gauge', '1', 'Receiver mode: 1 while connected to the KubeArmor endpoint', ['endpoint']),

@@ -12,6 +12,7 @@ import type { AgentMetrics } from '../metrics/metrics';
 import { META_KEY, RULE_OPERATIONS, parsePackMeta, type InputFields, type PackMeta, type RuleMeta, type RuleOperation } from './meta';
 import { indexJson, inputBuffer, inputJson, projectedEventJson, unionFields } from './input';
 import { readTarGz } from './tar';
+import { DecisionCache, deterministic, hostBuiltins } from './decisions';
 import { kubeArmorVersion } from '../version';
 
 /** The default pack, built by scripts/build-rego.sh (dist/rules/default-bundle.tar.gz). */
@@ -48,6 +49,12 @@ export interface RegoEngineOptions {
   maxInputChars?: number;
   /** Every Nth non-empty batch, each rule is also evaluated alone and timed (metrics.regoEval). Default 64; 0 = never. */
   profileEvery?: number;
+  /**
+   * Distinct projected events whose decisions each deterministic pack keeps per operation
+   * (src/rego/decisions.ts; two generations of this many). Default 4096; 0 = no cache (every
+   * event is evaluated).
+   */
+  decisionCache?: number;
 }
 
 interface Pack {
@@ -57,6 +64,8 @@ interface Pack {
   /** Operation → (entrypoint id, rules in it). */
   ops: Map<RuleOperation, { ep: number; rules: RuleMeta[] }>;
   ruleEp: Map<string, number>;
+  /** Per operation, the decision cache (src/rego/decisions.ts); empty when the pack calls a nondeterministic builtin. */
+  caches: Map<RuleOperation, DecisionCache>;
 }
 
 const RULE_OPS: ReadonlySet<string> = new Set(RULE_OPERATIONS);
@@ -140,8 +149,32 @@ async function loadPack(file: string, memory: { initial: number; maximum: number
       throw new RegoLoadError(file, `entrypoint ${meta.entrypoints[op]} fails on an empty batch: ${errText(e)}`);
     }
   }
-  return { source: file, policy, meta, ops, ruleEp };
+  return { source: file, policy, meta, ops, ruleEp, caches: new Map() };
 }
+
+/**
+ * Members `input.index` is built from (input.ts indexJson), per operation: with these projected,
+ * events with the same projected JSON also have the same index entries.
+ */
+function indexInputs(op: RuleOperation): { ka: string[]; extras: string[] } {
+  return op === 'Process' ? { ka: ['Resource'], extras: ['path', 'syscall', 'openFlags', 'args'] } : { ka: [], extras: ['path', 'syscall', 'openFlags'] };
+}
+
+/** Decision caches of `pack` for the operations whose decisions are a function of the projected event. */
+function packCaches(pack: Pack, fields: Map<RuleOperation, InputFields | null>, capacity: number): Map<RuleOperation, DecisionCache> {
+  const caches = new Map<RuleOperation, DecisionCache>();
+  if (!deterministic(hostBuiltins(pack.policy))) return caches;
+  for (const op of pack.ops.keys()) {
+    const f = fields.get(op) ?? null;
+    const need = indexInputs(op);
+    if (pack.meta.index && f !== null && !(need.ka.every((k) => f.ka.includes(k)) && need.extras.every((k) => f.extras.includes(k)))) continue;
+    caches.set(op, new DecisionCache(capacity));
+  }
+  return caches;
+}
+
+const byRuleThenEvent = (x: RegoMatch, y: RegoMatch): number =>
+  x.alert.rule < y.alert.rule ? -1 : x.alert.rule > y.alert.rule ? 1 : x.index - y.index;
 
 const ALERT_ONLY: (keyof KubeArmorEvent)[] = [
   'PolicyName', 'Severity', 'Tags', 'ATags', 'Message', 'Action', 'Enforcer', 'MaxAlertsPerSec', 'DroppingAlertsInterval',
@@ -190,6 +223,7 @@ export class RegoEngine implements EventStage {
       memory: options.memory ?? { initial: 64, maximum: 2048 },
       maxInputChars: options.maxInputChars ?? 512 * 1024,
       profileEvery: options.profileEvery ?? 64,
+      decisionCache: options.decisionCache ?? 4096,
     });
     const err = await eng.reload(paths);
     if (err) throw err;
@@ -219,6 +253,7 @@ export class RegoEngine implements EventStage {
     }
     this.packs = packs;
     this.fields = new Map(RULE_OPERATIONS.map((op) => [op, unionFields(packs.filter((p) => p.ops.has(op)).map((p) => p.meta.opFields?.[op] ?? p.meta.fields ?? null))]));
+    for (const p of packs) p.caches = this.opts.decisionCache > 0 ? packCaches(p, this.fields, this.opts.decisionCache) : new Map();
     this.paths = [...paths];
     this.opts.metrics?.gauges.policiesLoaded.set('rego', seen.size);
     return null;
@@ -283,26 +318,88 @@ export class RegoEngine implements EventStage {
         parts.push(s);
         partIdx.push(i);
       }
-      const chunks: [number, number][] = [];
-      let start = 0;
-      let size = 0;
-      for (let k = 0; k < parts.length; k++) {
-        const n = parts[k]!.length + 1;
-        if (size + n > this.opts.maxInputChars && k > start) { chunks.push([start, k]); start = k; size = 0; }
-        size += n;
-      }
-      if (start < parts.length) chunks.push([start, parts.length]);
       const group: Group = { events, parts, partIdx, index: new Map() };
       for (const pack of wanted) {
         const entry = pack.ops.get(op)!;
-        for (const [a, b] of chunks) this.evalChunk(pack, entry.ep, group, a, b, matches);
-        if (profile && chunks.length) this.profileRules(pack, entry.rules, group, chunks[0]!);
+        const cache = pack.caches.get(op);
+        if (cache) this.evalCached(pack, entry.ep, cache, group, matches);
+        else {
+          for (const [a, b] of this.chunks(parts)) this.evalChunk(pack, entry.ep, group, a, b, matches);
+          this.opts.metrics?.regoDecisions('evaluated', parts.length);
+        }
+        if (profile && parts.length) this.profileRules(pack, entry.rules, group, this.chunks(parts)[0]!);
       }
     }
     return matches;
   }
 
-  private evalChunk(pack: Pack, ep: number, g: Group, a: number, b: number, out: RegoMatch[]): void {
+  /** [a, b) ranges of `parts` whose serialised size stays under maxInputChars (at least one part each). */
+  private chunks(parts: readonly string[]): [number, number][] {
+    const chunks: [number, number][] = [];
+    let start = 0;
+    let size = 0;
+    for (let k = 0; k < parts.length; k++) {
+      const n = parts[k]!.length + 1;
+      if (size + n > this.opts.maxInputChars && k > start) { chunks.push([start, k]); start = k; size = 0; }
+      size += n;
+    }
+    if (start < parts.length) chunks.push([start, parts.length]);
+    return chunks;
+  }
+
+  /**
+   * Matches of one pack over group `g` through its decision cache: each distinct projected event
+   * not in the cache is evaluated once (one event of each), the decision is applied to every
+   * event with that JSON and cached unless its evaluation failed. Output by rule, then event.
+   */
+  private evalCached(pack: Pack, ep: number, cache: DecisionCache, g: Group, out: RegoMatch[]): void {
+    const { parts, partIdx } = g;
+    const found: RegoMatch[] = [];
+    const missed = new Map<string, number[]>(); // projected JSON → positions in parts
+    for (let k = 0; k < parts.length; k++) {
+      const key = parts[k]!;
+      const same = missed.get(key);
+      if (same !== undefined) { same.push(k); continue; }
+      const hit = cache.get(key);
+      if (hit === undefined) { missed.set(key, [k]); continue; }
+      for (const alert of hit) found.push({ index: partIdx[k]!, alert });
+    }
+    this.opts.metrics?.regoDecisions('cached', parts.length - missed.size);
+    if (missed.size > 0) {
+      this.opts.metrics?.regoDecisions('evaluated', missed.size);
+      const uparts = [...missed.keys()];
+      const upos = [...missed.values()].map((ks) => ks[0]!);
+      const sub: Group = { events: g.events, parts: uparts, partIdx: upos.map((k) => partIdx[k]!), index: new Map() };
+      const got: RegoMatch[] = [];
+      const failed = new Set<number>();
+      for (const [a, b] of this.chunks(uparts)) this.evalChunk(pack, ep, sub, a, b, got, failed);
+      const decided = new Map<number, RegoAlert[]>(); // event index of the representative → alerts
+      for (const m of got) {
+        const l = decided.get(m.index);
+        if (l) l.push(m.alert); else decided.set(m.index, [m.alert]);
+      }
+      let u = 0;
+      for (const [key, ks] of missed) {
+        const rep = sub.partIdx[u]!;
+        const alerts = (decided.get(rep) ?? []).sort((x, y) => (x.rule < y.rule ? -1 : x.rule > y.rule ? 1 : 0));
+        if (!failed.has(u)) cache.set(key, alerts);
+        u++;
+        for (const k of ks) for (const alert of alerts) found.push({ index: partIdx[k]!, alert });
+      }
+    }
+    found.sort(byRuleThenEvent);
+    for (const m of found) out.push(m);
+  }
+
+  /** Decision-cache statistics summed over packs (tests, diagnostics). */
+  cacheStats(): { hits: number; misses: number; entries: number; cachedOps: number } {
+    let hits = 0, misses = 0, entries = 0, cachedOps = 0;
+    for (const p of this.packs) for (const c of p.caches.values()) { hits += c.hits; misses += c.misses; entries += c.size; cachedOps++; }
+    return { hits, misses, entries, cachedOps };
+  }
+
+  /** `failed` (optional) collects the positions of parts whose evaluation failed. */
+  private evalChunk(pack: Pack, ep: number, g: Group, a: number, b: number, out: RegoMatch[], failed?: Set<number>): void {
     const partIdx = g.partIdx;
     let rs: unknown;
     try {
@@ -311,10 +408,11 @@ export class RegoEngine implements EventStage {
       // Typically Wasm memory exhausted (bounded by `memory.maximum`): halve and retry.
       if (b - a > 1) {
         const m = a + ((b - a) >> 1);
-        this.evalChunk(pack, ep, g, a, m, out);
-        this.evalChunk(pack, ep, g, m, b, out);
+        this.evalChunk(pack, ep, g, a, m, out, failed);
+        this.evalChunk(pack, ep, g, m, b, out, failed);
         return;
       }
+      failed?.add(a);
       this.lastError = `${pack.source}: ${errText(e)}`;
       this.opts.metrics?.dropped('pipeline', 'rego_eval_failed');
       return;

@@ -52,6 +52,7 @@ const RECORD: Record<string, (m: AgentMetrics) => void> = {
   cpuSeconds: () => undefined,
   rss: () => undefined,
   buildInfo: () => undefined,
+  regoDecisions: (m) => { m.regoDecisions('cached', 3); m.regoDecisions('evaluated', 1); },
   regoEvalDuration: (m) => m.regoEval('r1', 1e-5),
   grpcClients: (m) => m.gauges.grpcClients.set('alerts', 1),
   receiverConnected: (m) => m.gauges.receiverConnected.set('127.0.0.1:32767', 1),
