@@ -101,6 +101,11 @@ static __noinline int net__exit(long id, long ret)
 	}
 	rb = bpf_ringbuf_reserve(&oa_events, sizeof(*rb), 0);
 	e = rb;
+	if (!e && !rules) {
+		/* oa_events full and no rule could need the record: lost, without filling a stand-in. */
+		rb__lost(OA_OP_NET);
+		return 0;
+	}
 	if (!e) {
 		__u32 zero = 0;
 		e = bpf_map_lookup_elem(&oa_net_spill, &zero);

@@ -39,6 +39,14 @@ const sum = (m: Map<string, number>, prefix: string) => {
   return n;
 };
 
+/** CPU seconds (user + system) of process `pid` from /proc/PID/stat; `children`: of its waited-for children instead. */
+function cpuSecondsOf(pid: number | 'self', children = false): number {
+  const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = st.slice(st.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
+  const tick = 100; // USER_HZ, 100 on Linux
+  return children ? (Number(f[13]) + Number(f[14])) / tick : (Number(f[11]) + Number(f[12])) / tick;
+}
+
 interface BpfMap { id: number; name: string }
 
 /** Ids of the BPF maps process `pid` holds a file descriptor for (/proc/PID/fdinfo "map_id:"). */
@@ -135,12 +143,17 @@ async function main(): Promise<void> {
     const c0 = sum(await scrape(colMetrics), 'otelcol_receiver_accepted_log_records');
     const cpu0 = sum(a0, 'otelarmor_process_cpu_seconds_total');
     const t0 = process.hrtime.bigint();
+    const colCpu0 = cpuSecondsOf(col.pid!);
+    const loopCpu0 = cpuSecondsOf('self', true);
     const loop = execFileSync('unshare', ['--pid', '--fork', '--', LOOP, String(rate), String(seconds), '/etc/hostname'], { encoding: 'utf8' });
     const m = /^opens (\d+) elapsed_ns (\d+)/.exec(loop);
     if (!m) throw new Error(`rateloop: ${loop}`);
     const opens = Number(m[1]);
     const loopSecs = Number(m[2]) / 1e9;
+    // The loop's CPU includes the BPF programs: they run in its syscalls.
+    const loopCpu = cpuSecondsOf('self', true) - loopCpu0;
     const tDone = await drained(agentMetrics, colMetrics);
+    const colCpu = cpuSecondsOf(col.pid!) - colCpu0;
     const k1 = kernelCounts(agent.pid!);
     await drained(agentMetrics, colMetrics);
     const a1 = await scrape(agentMetrics);
@@ -168,7 +181,8 @@ async function main(): Promise<void> {
       `  agent: ${counted} events counted (otelarmor_events_total), dropped ${dropTotal}${drops.length ? `: ${drops.join(' ')}` : ''}`,
       `  collector: ${accepted} log records accepted in ${secs.toFixed(2)} s = ${Math.round(delivered)} events/s delivered`,
       `  lost: ${lost} by balance (kernel emitted + reserve failures - collector accepted), ${dropTotal} by the agent's drop counters`,
-      `  agent CPU ${agentCpu.toFixed(2)} s (${(agentCpu / Math.max(1, accepted) * 1e6).toFixed(1)} us/event), RSS ${((a1.get('otelarmor_process_resident_memory_bytes') ?? 0) / 1048576).toFixed(0)} MiB; ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(2)}`,
+      `  agent CPU ${agentCpu.toFixed(2)} s (${(agentCpu / Math.max(1, accepted) * 1e6).toFixed(1)} us/event delivered, ${(agentCpu / Math.max(1, counted) * 1e6).toFixed(1)} us/event counted), RSS ${((a1.get('otelarmor_process_resident_memory_bytes') ?? 0) / 1048576).toFixed(0)} MiB; ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(2)}`,
+      cpuBudget(loopCpu / Math.max(1, opens), agentCpu / Math.max(1, counted), colCpu / Math.max(1, accepted)),
       `  target >= ${TARGET} events/s with 0 lost: ${ok ? 'MET' : 'MISSED'}`,
       '',
     ].join('\n'));
@@ -180,6 +194,15 @@ async function main(): Promise<void> {
     await new Promise<void>((r) => { if (agent.exitCode !== null) r(); else agent.once('exit', () => r()); });
     col.kill('SIGTERM');
   }
+}
+
+/** What each party costs per event in this run, and what TARGET events/s would take of this machine. */
+function cpuBudget(loopS: number, agentS: number, colS: number): string {
+  const us = (x: number) => (x * 1e6).toFixed(1);
+  const need = (loopS + agentS + colS) * TARGET;
+  return `  CPU per event: rateloop incl. BPF ${us(loopS)} us, agent ${us(agentS)} us, collector ${us(colS)} us; ` +
+    `${TARGET}/s at these costs needs ${need.toFixed(2)} CPUs (this machine: ${os.cpus().length}), ` +
+    `the collector alone ${(colS * TARGET).toFixed(2)}`;
 }
 
 main().catch((e) => { process.stderr.write(`${e instanceof Error ? e.stack : e}\n`); process.exitCode = 1; });

@@ -21,6 +21,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -31,6 +33,7 @@ static const size_t kBatchCap = 8u << 20;    // bytes per batch before a round i
 static const int kPollMs = 50;               // drain period for BPF_RB_NO_WAKEUP records
 static const size_t kQueuedBytesMax = 32u << 20;  // bytes handed to JS and not yet acknowledged
 static const uint64_t kQueuedBatchesMax = kQueueMax / 2;
+static const int kStallWaitMs = 5;           // while behind: longest wait for an ack (priority ring drained after each)
 
 struct Batch {
   std::vector<uint8_t> bytes;
@@ -59,7 +62,15 @@ struct RingbufState {
   // Bytes and batches handed to JS and not yet acknowledged; stalls counts rounds in which the
   // main ring was left unread because either bound was reached.
   std::atomic<uint64_t> queued{0}, queuedBatches{0}, stalls{0};
+  // Signalled by ringbufAck: a poller that is behind waits here instead of in epoll_wait (the
+  // ring fds stay readable while unread data is in them, so epoll_wait would return at once).
+  std::mutex ackMu;
+  std::condition_variable ackCv;
 };
+
+static bool Behind(const RingbufState *s) {
+  return s->queued.load() >= kQueuedBytesMax || s->queuedBatches.load() >= kQueuedBatchesMax;
+}
 
 // Poller thread: libbpf sample callback, appends one record to its ring's batch.
 static int OnSample(void *ctx, void *data, size_t len) {
@@ -128,17 +139,23 @@ static void Handover(RingbufState *s, Ring &r, Batch *b) {
 }
 
 // Poller thread body: waits on both rings' epoll fds (a forced or adaptive wakeup ends the
-// wait early; BPF_RB_NO_WAKEUP records are picked up after the timeout), then drains.
+// wait early; BPF_RB_NO_WAKEUP records are picked up after the timeout), then drains. While JS
+// is behind, it waits for an ack (at most kStallWaitMs) and drains only the priority ring.
 static void PollLoop(RingbufState *s) {
   epoll_event ev[2];
   while (!s->stop.load(std::memory_order_relaxed)) {
-    epoll_wait(s->epfd, ev, 2, kPollMs);
-    bool behind = s->queued.load() >= kQueuedBytesMax || s->queuedBatches.load() >= kQueuedBatchesMax;
-    Batch *m = nullptr;
-    if (behind)
+    if (Behind(s)) {
       s->stalls++;
-    else
-      m = ConsumeRing(s->main, false);
+      {
+        std::unique_lock<std::mutex> lk(s->ackMu);
+        s->ackCv.wait_for(lk, std::chrono::milliseconds(kStallWaitMs),
+                          [s] { return s->stop.load() || !Behind(s); });
+      }
+      Handover(s, s->prio, s->prio.rb ? ConsumeRing(s->prio, true) : nullptr);
+      continue;
+    }
+    epoll_wait(s->epfd, ev, 2, kPollMs);
+    Batch *m = Behind(s) ? nullptr : ConsumeRing(s->main, false);
     Batch *p = s->prio.rb ? ConsumeRing(s->prio, true) : nullptr;
     Handover(s, s->prio, p);
     Handover(s, s->main, m);
@@ -239,6 +256,8 @@ Napi::Value RingbufAck(const Napi::CallbackInfo &info) {
   uint64_t q = s->queued.load();
   s->queued -= n < q ? n : q;
   if (s->queuedBatches.load() > 0) s->queuedBatches--;
+  { std::lock_guard<std::mutex> lk(s->ackMu); }  // a poller between its check and its wait sees this
+  s->ackCv.notify_one();
   return info.Env().Undefined();
 }
 
@@ -249,6 +268,8 @@ Napi::Value RingbufStop(const Napi::CallbackInfo &info) {
   if (s->stopped) return info.Env().Undefined();
   s->stopped = true;
   s->stop = true;
+  { std::lock_guard<std::mutex> lk(s->ackMu); }
+  s->ackCv.notify_one();
   if (s->thread.joinable()) s->thread.join();
   s->tsfn.Release();
   FreeRing(s, s->main);
