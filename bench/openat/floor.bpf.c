@@ -17,4 +17,18 @@ int floor_exit_openat(void *ctx)
 	return 0;
 }
 
+/* The same floor through raw tracepoints (sys_enter/sys_exit: every syscall, no per-syscall
+ * perf record; args[1] is the syscall number on enter, a dispatching sensor's first test). */
+SEC("raw_tp/sys_enter")
+int floor_raw_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	return ctx->args[1] == 257 ? 0 : 0;
+}
+
+SEC("raw_tp/sys_exit")
+int floor_raw_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

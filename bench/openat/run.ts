@@ -5,7 +5,9 @@
 // slowdown ratios (medians of the rounds), emitted vs delivered vs enriched counts, and PASS/FAIL
 // against the targets (not visible <= 1.10x; file visible <= 1.50x with 0 drops). Each round also
 // runs the loop with empty programs on the same two tracepoints (floor.bpf.c): the part of the
-// "not visible" ratio that any syscall-tracepoint sensor pays on this kernel. Usage (root):
+// "not visible" ratio that any syscall-tracepoint sensor pays on this kernel, and with empty
+// raw_tracepoint programs on sys_enter/sys_exit (the other hook family that loads here, which
+// fires for every syscall). Usage (root):
 //   make -C bench/openat && node dist/bench/openat/run.js [iterations] [rounds]
 import { execFile } from 'node:child_process';
 import * as os from 'node:os';
@@ -71,13 +73,19 @@ async function main(): Promise<void> {
   const nb = binding();
   const floorObj = nb.objectOpen(FLOOR, { rodata: null, mapMaxEntries: null, reuseMaps: null });
   nb.objectLoad(floorObj);
-  const floorProgs = nb.programList(floorObj).map((p) => p.name);
+  const progs = nb.programList(floorObj).map((p) => p.name);
+  const floorProgs = progs.filter((n) => !n.startsWith('floor_raw_'));
+  const rawProgs = progs.filter((n) => n.startsWith('floor_raw_'));
+  const raw: number[] = [];
   const visible: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     base.push(await runLoop());
     const floorLinks = floorProgs.map((n) => nb.programAttach(floorObj, n));
     floor.push(await runLoop());
     await nb.linksDestroy(floorLinks);
+    const rawLinks = rawProgs.map((n) => nb.programAttach(floorObj, n));
+    raw.push(await runLoop());
+    await nb.linksDestroy(rawLinks);
     const s = KernelSensors.open({ ringbufBytes: 16 * 1024 * 1024 });
     const failed = s.attachAll().filter((r) => !r.attached);
     if (failed.length) throw new Error(`attach failed: ${JSON.stringify(failed)}`);
@@ -106,12 +114,14 @@ async function main(): Promise<void> {
 
   const ratio = (xs: number[]): number[] => xs.map((x, i) => x / base[i]!);
   const rFloor = median(ratio(floor));
+  const rRaw = median(ratio(raw));
   const rInv = median(ratio(invisible));
   const rVis = median(ratio(visible));
   const fmt = (x: number): string => (x / N).toFixed(0);
-  console.log(`openat+close x ${N}, ${ROUNDS} rounds (no agent | empty programs | not visible | file visible, back to back), medians:`);
+  console.log(`openat+close x ${N}, ${ROUNDS} rounds (no agent | empty programs | empty raw_tp programs | not visible | file visible, back to back), medians:`);
   console.log(`  no agent:              ${fmt(median(base))} ns/iteration`);
   console.log(`  empty tp programs:     ${fmt(median(floor))} ns/iteration, ratio ${rFloor.toFixed(3)}x (per-round ratios ${ratio(floor).map((r) => r.toFixed(2)).join(' ')}): the floor of any syscall-tracepoint sensor here`);
+  console.log(`  empty raw_tp programs: ${fmt(median(raw))} ns/iteration, ratio ${rRaw.toFixed(3)}x (per-round ratios ${ratio(raw).map((r) => r.toFixed(2)).join(' ')}): raw_tracepoint sys_enter/sys_exit instead`);
   console.log(`  agent, not visible:    ${fmt(median(invisible))} ns/iteration, ratio ${rInv.toFixed(3)}x (per-round ratios ${ratio(invisible).map((r) => r.toFixed(2)).join(' ')})`);
   console.log(`  agent, file visible:   ${fmt(median(visible))} ns/iteration, ratio ${rVis.toFixed(3)}x (per-round ratios ${ratio(visible).map((r) => r.toFixed(2)).join(' ')})`);
   console.log(`  file records emitted in kernel during visible runs: ${tot.emitted} (loop opens: ${N * ROUNDS})`);
