@@ -17,7 +17,7 @@ Napi::Object ModuleInit(Napi::Env env, Napi::Object exports) {
       {"mapDelete", MapDelete},             {"mapLookupPercpu", MapLookupPercpu},
       {"ringbufStart", RingbufStart},       {"ringbufStats", RingbufStats},
       {"ringbufAck", RingbufAck},           {"ringbufStop", RingbufStop},
-      {"objectClose", ObjectClose},
+      {"ringbufFlush", RingbufFlush},       {"objectClose", ObjectClose},
       {"libbpfVersion", LibbpfVersion},     {"clockOffsets", ClockOffsets},
   };
   for (auto &f : fns) exports.Set(f.name, Napi::Function::New(env, f.fn, f.name));

@@ -51,6 +51,7 @@ Napi::Value RingbufStart(const Napi::CallbackInfo &info);
 Napi::Value RingbufStats(const Napi::CallbackInfo &info);
 Napi::Value LinksDestroy(const Napi::CallbackInfo &info);
 Napi::Value RingbufAck(const Napi::CallbackInfo &info);
+Napi::Value RingbufFlush(const Napi::CallbackInfo &info);
 Napi::Value RingbufStop(const Napi::CallbackInfo &info);
 Napi::Value ObjectClose(const Napi::CallbackInfo &info);
 Napi::Value LibbpfVersion(const Napi::CallbackInfo &info);

@@ -13,9 +13,14 @@
 // see reserve failures, counted per op, instead of this thread dropping batches. Memory held is
 // bounded by kQueuedBytesMax + 2 * kBatchCap. A hand-off that still fails (queue closing)
 // counts its records in lostHandoff.
+// Flush: ringbufFlush returns a sequence number and wakes the poller through an eventfd; each
+// round that consumes the main ring publishes, after its hand-offs, the highest sequence number
+// requested before it started consuming. Once flushedSeq >= n, every record committed before
+// flush request n is in a batch already handed to JS (or counted in lostHandoff).
 #include "addon.h"
 
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -66,6 +71,8 @@ struct RingbufState {
   // ring fds stay readable while unread data is in them, so epoll_wait would return at once).
   std::mutex ackMu;
   std::condition_variable ackCv;
+  int kickfd = -1;  // eventfd in the epoll set: flush requests and stop end the wait at once
+  std::atomic<uint64_t> flushReq{0}, flushDone{0};
 };
 
 static bool Behind(const RingbufState *s) {
@@ -142,7 +149,7 @@ static void Handover(RingbufState *s, Ring &r, Batch *b) {
 // wait early; BPF_RB_NO_WAKEUP records are picked up after the timeout), then drains. While JS
 // is behind, it waits for an ack (at most kStallWaitMs) and drains only the priority ring.
 static void PollLoop(RingbufState *s) {
-  epoll_event ev[2];
+  epoll_event ev[3];
   while (!s->stop.load(std::memory_order_relaxed)) {
     if (Behind(s)) {
       s->stalls++;
@@ -154,11 +161,16 @@ static void PollLoop(RingbufState *s) {
       Handover(s, s->prio, s->prio.rb ? ConsumeRing(s->prio, true) : nullptr);
       continue;
     }
-    epoll_wait(s->epfd, ev, 2, kPollMs);
-    Batch *m = Behind(s) ? nullptr : ConsumeRing(s->main, false);
+    epoll_wait(s->epfd, ev, 3, kPollMs);
+    uint64_t kicks;
+    if (read(s->kickfd, &kicks, sizeof kicks) < 0) kicks = 0;  // EAGAIN: no request
+    uint64_t want = s->flushReq.load();
+    bool consumeMain = !Behind(s);
+    Batch *m = consumeMain ? ConsumeRing(s->main, false) : nullptr;
     Batch *p = s->prio.rb ? ConsumeRing(s->prio, true) : nullptr;
     Handover(s, s->prio, p);
     Handover(s, s->main, m);
+    if (consumeMain && s->flushDone.load() < want) s->flushDone.store(want);
   }
 }
 
@@ -207,12 +219,23 @@ Napi::Value RingbufStart(const Napi::CallbackInfo &info) {
     delete s;
     ThrowErrno(env, "epoll_create1", err, "ring-buffer drain");
   }
+  s->kickfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  epoll_event kev = {};
+  kev.events = EPOLLIN;
+  if (s->kickfd < 0 || epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->kickfd, &kev) < 0) {
+    int err = errno;
+    if (s->kickfd >= 0) close(s->kickfd);
+    close(s->epfd);
+    delete s;
+    ThrowErrno(env, "eventfd", err, "ring-buffer drain");
+  }
   try {
     OpenRing(env, s, s->main, o, mainName);
     if (!prioName.empty()) OpenRing(env, s, s->prio, o, prioName);
   } catch (...) {
     FreeRing(s, s->main);
     FreeRing(s, s->prio);
+    close(s->kickfd);
     close(s->epfd);
     delete s;
     throw;
@@ -230,7 +253,7 @@ static uint64_t Avail(const Ring &r) {
 }
 
 // ringbufStats(rb) -> {delivered, deliveredPrio, batches, lostHandoff, stalls, queuedBytes,
-//                      availBytes, sizeBytes, prioAvailBytes, prioSizeBytes}
+//                      availBytes, sizeBytes, prioAvailBytes, prioSizeBytes, flushedSeq}
 Napi::Value RingbufStats(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   RingbufState *s = UnwrapRingbuf(info[0]);
@@ -245,6 +268,7 @@ Napi::Value RingbufStats(const Napi::CallbackInfo &info) {
   o.Set("sizeBytes", Napi::Number::New(env, double(s->main.size)));
   o.Set("prioAvailBytes", Napi::Number::New(env, double(Avail(s->prio))));
   o.Set("prioSizeBytes", Napi::Number::New(env, double(s->prio.size)));
+  o.Set("flushedSeq", Napi::Number::New(env, double(s->flushDone.load())));
   return o;
 }
 
@@ -261,7 +285,23 @@ Napi::Value RingbufAck(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
-// ringbufStop(rb): joins the poller (returns within one poll period), then releases the
+static void Kick(RingbufState *s) {
+  uint64_t one = 1;
+  if (s->kickfd >= 0 && write(s->kickfd, &one, sizeof one) < 0) {
+    // EAGAIN only when the counter is saturated: a wakeup is pending anyway.
+  }
+}
+
+// ringbufFlush(rb) -> n: wakes the poller for a round; see "Flush" above (0 after ringbufStop).
+Napi::Value RingbufFlush(const Napi::CallbackInfo &info) {
+  RingbufState *s = UnwrapRingbuf(info[0]);
+  if (s->stopped) return Napi::Number::New(info.Env(), 0);
+  uint64_t n = ++s->flushReq;
+  Kick(s);
+  return Napi::Number::New(info.Env(), double(n));
+}
+
+// ringbufStop(rb): wakes and joins the poller, then releases the
 // thread-safe function; batches already queued are still delivered. Idempotent.
 Napi::Value RingbufStop(const Napi::CallbackInfo &info) {
   RingbufState *s = UnwrapRingbuf(info[0]);
@@ -270,12 +310,14 @@ Napi::Value RingbufStop(const Napi::CallbackInfo &info) {
   s->stop = true;
   { std::lock_guard<std::mutex> lk(s->ackMu); }
   s->ackCv.notify_one();
+  Kick(s);
   if (s->thread.joinable()) s->thread.join();
   s->tsfn.Release();
   FreeRing(s, s->main);
   FreeRing(s, s->prio);
   if (s->epfd >= 0) close(s->epfd);
-  s->epfd = -1;
+  if (s->kickfd >= 0) close(s->kickfd);
+  s->epfd = s->kickfd = -1;
   return info.Env().Undefined();
 }
 

@@ -18,6 +18,8 @@ interface Pending {
   ack: () => void;
   records?: KernelRecord[];
   pos: number;
+  /** 1-based order of push() across both lanes. */
+  seq: number;
 }
 
 export interface DrainCounters {
@@ -49,6 +51,7 @@ export class DrainScheduler {
   private readonly alerts = new Fifo();
   private scheduled = false;
   private idleWaiters: (() => void)[] = [];
+  private _pushed = 0;
 
   constructor(
     private readonly onRecords: (records: KernelRecord[]) => void,
@@ -60,9 +63,19 @@ export class DrainScheduler {
     return this.logs.length + this.alerts.length;
   }
 
+  /** Batches pushed so far (one per native hand-off). */
+  get pushed(): number {
+    return this._pushed;
+  }
+
+  /** True once the first `n` pushed batches have been processed (each lane is a FIFO). */
+  processedThrough(n: number): boolean {
+    return (this.alerts.peek()?.seq ?? Infinity) > n && (this.logs.peek()?.seq ?? Infinity) > n;
+  }
+
   /** `priority`: a batch of the priority lane. */
   push(buf: Buffer, ack: () => void, priority = false): void {
-    (priority ? this.alerts : this.logs).push({ buf, ack, pos: 0 });
+    (priority ? this.alerts : this.logs).push({ buf, ack, pos: 0, seq: ++this._pushed });
     this.schedule();
   }
 

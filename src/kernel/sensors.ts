@@ -300,6 +300,30 @@ export class KernelSensors {
     };
   }
 
+  /** Resolves true once every record committed to either ring before this call has been
+   *  passed to onRecords (records behind a reservation still uncommitted on another CPU are
+   *  the kernel's to release); false after `timeoutMs` or when the drain is not running. The
+   *  priority ring is drained after the main ring in each round, so a process's exit record
+   *  can reach onRecords before its last main-ring records: wait on this, not on the exit. */
+  async flush(timeoutMs = 2000): Promise<boolean> {
+    const rb = this._rb;
+    const drain = this._drain;
+    if (!rb || !drain) return false;
+    const b = binding();
+    const n = native(() => b.ringbufFlush(rb));
+    const until = Date.now() + timeoutMs;
+    let handed = -1;
+    while (Date.now() < until && this._rb === rb) {
+      if (handed < 0) {
+        const rs = native(() => b.ringbufStats(rb));
+        if (rs.flushedSeq >= n) handed = rs.batches;
+      }
+      if (handed >= 0 && drain.pushed >= handed && drain.processedThrough(handed)) return true;
+      await new Promise((res) => setTimeout(res, 2));
+    }
+    return false;
+  }
+
   /** Stops the drain threads and processes the batches already handed over (until
    *  `deadlineMs`); the programs stay attached (what they still write is never read). Resolves
    *  with the number of records still waiting at the deadline, which are dropped. Idempotent. */

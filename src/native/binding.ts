@@ -49,6 +49,8 @@ export interface RingbufStats {
   /** The same for the priority ring (0 when there is none). */
   prioAvailBytes: number;
   prioSizeBytes: number;
+  /** Highest ringbufFlush number whose round has handed over the main ring (see ringbufFlush). */
+  flushedSeq: number;
 }
 
 export interface ClockOffsets {
@@ -85,7 +87,11 @@ export interface NativeBinding {
   /** JS finished processing a batch of `bytes` bytes: it stops counting against the drain's
    *  backpressure bound. Harmless after ringbufStop. */
   ringbufAck(rb: RingbufHandle, bytes: number): void;
-  /** Joins the drain thread (at most one 50 ms poll period). Idempotent. */
+  /** Wakes the drain thread for a round and returns its number n (0 after ringbufStop). Once
+   *  stats().flushedSeq >= n, every record committed before this call has been handed to JS
+   *  (queuedBytes then says whether JS has acknowledged it). */
+  ringbufFlush(rb: RingbufHandle): number;
+  /** Wakes and joins the drain thread. Idempotent. */
   ringbufStop(rb: RingbufHandle): void;
   /** Idempotent; destroy links first. */
   objectClose(h: ObjectHandle): void;

@@ -172,4 +172,16 @@ describe('kernel file sensor', function () {
     assert.equal(ev!.ka.Data, 'syscall=SYS_FCHOWNAT userid=1005 group=1006 mode=256');
     assert.deepEqual(ev!.ka.EventData, { Syscall: 'SYS_FCHOWNAT', Userid: '1005', Group: '1006', Mode: '256' });
   });
+
+  it('flush: once KernelSensors.flush() resolves, every record committed before it is in the log (no poll period, no exit-record race)', async () => {
+    const f = path.join(dir, 'flush.txt');
+    writeFileSync(f, 'x');
+    const ops = Array.from({ length: 50 }, () => ['openat', 'cwd', f, String(O_RDONLY), '0']).flat();
+    // runNoWait returns at the tester's close; its opens were submitted without a wakeup.
+    const r = await h.runNoWait('fileops', ops);
+    assert.equal(r.code, 0);
+    assert.equal(await h.sensors.flush(), true);
+    assert.deepEqual(files(r.pid).map((e) => [e.syscall, e.ret, e.path]), Array.from({ length: 50 }, (_, i) => ['openat', 3 + i, f]));
+    assert.equal(h.of(r.pid, Op.ProcessExit).length, 1);
+  });
 });

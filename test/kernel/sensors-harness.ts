@@ -118,16 +118,14 @@ export class NsShell {
 
 /**
  * A tester's exit record travels in the priority ring, its file/network/... records in the main
- * ring. The drain consumes the main ring before the priority ring in each round and hands the
- * priority batch to JS first, so the main batch holding the tester's last records may still be
- * queued when its exit record is seen. Resolves once every handed-over batch has been processed
- * (acknowledged), as seen from the JS thread; at most 2 s.
+ * ring, and a drain round reads the main ring before the priority ring: the exit record can be
+ * seen while the tester's last main-ring records are still in the kernel ring (committed after
+ * that round's main read; the next round may be a 50 ms poll period away) or queued for JS.
+ * Resolves once everything committed before the call has reached the record log (KernelSensors
+ * .flush); fails the test after 5 s.
  */
 export async function settleHandoff(sensors: KernelSensors): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    await new Promise((res) => setTimeout(res, 10));
-    if (sensors.stats().handoffQueuedBytes === 0) return;
-  }
+  if (!(await sensors.flush(5000))) throw new Error('settleHandoff: the drain did not flush within 5 s');
 }
 
 export class SensorsHarness {
