@@ -74,6 +74,14 @@ struct {
 	__type(value, __u32);
 } oa_rule_kinds SEC(".maps");
 
+/* Single entry: struct oa_epochs (include/events.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct oa_epochs);
+} oa_epochs SEC(".maps");
+
 #define OA_PATH_DEPTH 32
 struct oa_scratch {
 	char walk[OA_PATH_LEN * 2];  /* path__resolve output, 2x so masked writes stay in bounds */
