@@ -180,6 +180,10 @@ export class KernelSensors {
   private readonly _groupOn = new Set<Category>();
   private _attachedAll = false;
   private readonly _epochs = Buffer.alloc(32);
+  /** Per demand group: its links being destroyed (linksDestroy, off the event loop). */
+  private readonly _detaching = new Map<Category, Promise<void>>();
+  /** Re-attaches waiting for a detach of the same group. */
+  private readonly _deferred = new Set<Promise<void>>();
 
   private constructor(
     readonly objectHandle: ObjectHandle,
@@ -283,9 +287,33 @@ export class KernelSensors {
     if (!this._attachedAll) return;
     for (const g of DEMAND_GROUPS) {
       if (this._groupOn.has(g.category) || !this._wants(g, visAny, kinds)) continue;
-      this._bumpEpoch(g.kind);
-      for (const p of g.programs) this._attach(p);
       this._groupOn.add(g.category);
+      const pending = this._detaching.get(g.category);
+      if (pending) {
+        // A tracepoint refuses a program still in its prog array (EEXIST): attach once the
+        // previous links are gone, if the group is still wanted then.
+        const later: Promise<void> = pending.then(() => {
+          this._deferred.delete(later);
+          if (this._closed || !this._groupOn.has(g.category) || g.programs.some((p) => this._links.has(p))) return;
+          this._attachGroup(g);
+        });
+        this._deferred.add(later);
+      } else {
+        this._attachGroup(g);
+      }
+    }
+  }
+
+  private _attachGroup(g: DemandGroup): void {
+    this._bumpEpoch(g.kind);
+    for (const p of g.programs) this._attach(p);
+  }
+
+  /** Resolves once every detach started so far is complete and the re-attaches it deferred
+   *  have run (a group wanted again while its detach is in flight attaches after it). */
+  async attachSettled(): Promise<void> {
+    while (this._detaching.size > 0 || this._deferred.size > 0) {
+      await Promise.all([...this._detaching.values(), ...this._deferred]);
     }
   }
 
@@ -304,9 +332,9 @@ export class KernelSensors {
   private _detachUnwanted(): void {
     if (!this._attachedAll || this._closed) return;
     const visAny = this._visAny(this._vis);
-    const links: LinkHandle[] = [];
     for (const g of DEMAND_GROUPS) {
       if (!this._groupOn.has(g.category) || this._wants(g, visAny, this._ruleKinds)) continue;
+      const links: LinkHandle[] = [];
       for (const p of g.programs) {
         const l = this._links.get(p);
         if (!l) continue;
@@ -315,10 +343,16 @@ export class KernelSensors {
         this._report({ program: p, attached: false, error: null });
       }
       this._groupOn.delete(g.category);
+      if (links.length === 0) continue;
+      // Off the event loop and in parallel: each tracepoint detach waits out an RCU grace
+      // period (~70 ms here, measured synchronously).
+      const prev = this._detaching.get(g.category) ?? Promise.resolve();
+      const done: Promise<void> = prev
+        .then(() => native(() => binding().linksDestroy(links)))
+        .catch(() => undefined)
+        .then(() => { if (this._detaching.get(g.category) === done) this._detaching.delete(g.category); });
+      this._detaching.set(g.category, done);
     }
-    // Synchronous: a tracepoint refuses a program already in its prog array (EEXIST), so a
-    // group attached again right after must find the old links gone.
-    for (const l of links) native(() => binding().linkDestroy(l), 'detach');
   }
 
   /** The rule writer's binding to this object's maps (src/enforcer Enforcer uses it): an
@@ -511,7 +545,7 @@ export class KernelSensors {
     const links = [...this._links.values()];
     this._links.clear();
     this._closing = (async () => {
-      await native(() => binding().linksDestroy(links));
+      await Promise.all([native(() => binding().linksDestroy(links)), this.attachSettled()]);
       native(() => binding().objectClose(this.objectHandle));
     })();
     return this._closing;

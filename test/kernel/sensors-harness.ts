@@ -159,6 +159,7 @@ export class SensorsHarness {
 
   /** Runs a tester and waits until its process-exit record has been decoded. */
   async run(name: string, args: string[], opts: { cwd?: string } = {}): Promise<RunResult> {
+    await this.sensors.attachSettled(); // demand groups wanted again attach after their detach
     const child = spawn(SensorsHarness.prog(name), args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -174,6 +175,7 @@ export class SensorsHarness {
 
   /** Runs a tester to completion without waiting for records (its exit may be invisible). */
   async runNoWait(name: string, args: string[]): Promise<RunResult> {
+    await this.sensors.attachSettled();
     const child = spawn(SensorsHarness.prog(name), args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
