@@ -23,10 +23,14 @@ static __noinline int sys__exit(__u64 key, long id, long ret)
 	__u32 pid_ns, mnt_ns, rid = 0, verdict = 0;
 	struct oa_sys_args a;
 	struct oa_syscall *e;
-	int visible, rules, flags;
+	int visible, rules, flags, took;
 
-	if (args__take(key, id, &a, OA_RK_SYSCALL))
+	took = args__take(key, id, &a, OA_RK_SYSCALL);
+	if (took) {
+		if (took == ARGS_STALE)
+			counter__add(OA_OP_SYSCALL, OA_C_STALE);
 		return 0;
+	}
 	visible = vis__get(&pid_ns, &mnt_ns) & OA_VIS_SYSCALL;
 	rules = rules__active(OA_RK_SYSCALL);
 	if (!visible && !rules) {

@@ -85,7 +85,7 @@ async function start(cfg: AgentConfig, io: AgentIo, cleanups: (() => Promise<voi
     io.info(a.attached ? `hook ${a.program}: attached` : `hook ${a.program}: NOT attached: ${a.error}`);
   }
   ready.hooks = attach.filter((a) => a.attached).length;
-  const idle = kernel.idleCategories();
+  const idle = kernel.unwantedCategories();
   io.info(`hooks: ${ready.hooks}/${attach.length} attached${idle.length ? `; detached until a visibility setting or policy needs them: ${idle.join(', ')}` : ''}`);
 
   // Enforcer: BPF-LSM where it loads, else kill-on-attempt + cgroup sock_addr, else audit only.

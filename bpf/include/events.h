@@ -169,7 +169,8 @@ struct oa_op_counters {
 	__u64 emitted;   /* records submitted to the ring buffer */
 	__u64 invisible; /* events dropped in kernel: category not visible and no rule matched */
 	__u64 dedup;     /* capability events suppressed by the (tgid, cap) dedupe */
-	__u64 pad;
+	__u64 stale;     /* syscall exits dropped: their stored enter args predate a detach
+			  * (older oa_epochs entry) or belong to another syscall number */
 };
 #define OA_OP_COUNTERS_SIZE 32
 

@@ -52,8 +52,10 @@ static __always_inline void args__store(__u64 key, struct trace_event_raw_sys_en
 	bpf_map_update_elem(&oa_args, &key, &v, BPF_ANY);
 }
 
-/* Copies the stored args for `key` into `out` and deletes them; returns 0 when found, the
- * syscall number matches `nr` and the entry is of the current epoch of `kind`. */
+/* Copies the stored args for `key` into `out` and deletes them. Returns 0 when found, the
+ * syscall number matches `nr` and the entry is of the current epoch of `kind`; -1 when there is
+ * none (the enter did not want the event); ARGS_STALE when there is one but it is not usable. */
+#define ARGS_STALE -2
 static __always_inline int args__take(__u64 key, __u64 nr, struct oa_sys_args *out, __u32 kind)
 {
 	struct oa_sys_args *v = bpf_map_lookup_elem(&oa_args, &key);
@@ -61,7 +63,7 @@ static __always_inline int args__take(__u64 key, __u64 nr, struct oa_sys_args *o
 		return -1;
 	*out = *v;
 	bpf_map_delete_elem(&oa_args, &key);
-	return out->nr == nr && out->epoch == args__epoch(kind) ? 0 : -1;
+	return out->nr == nr && out->epoch == args__epoch(kind) ? 0 : ARGS_STALE;
 }
 
 static __always_inline __u64 args__tid(void)

@@ -111,12 +111,15 @@ static __always_inline void counter__add(__u32 op, int which)
 		c->emitted++;
 	else if (which == 1)
 		c->invisible++;
-	else
+	else if (which == 2)
 		c->dedup++;
+	else
+		c->stale++;
 }
 #define OA_C_EMITTED 0
 #define OA_C_INVISIBLE 1
 #define OA_C_DEDUP 2
+#define OA_C_STALE 3
 
 /* Identity of a task in its own pid namespace: numbers[level] of its struct pid. */
 static __always_inline __u32 pid__nr_at(struct pid *p, __u32 level)

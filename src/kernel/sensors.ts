@@ -8,9 +8,13 @@
 // once costs its fixed entry overhead: bench/openat "empty programs"). Process programs feed the
 // process tree and are always attached. attachAll attaches every program once, so start-up proves
 // and reports each hook, then detaches the groups nothing wants. A group is attached before the
-// visibility entry or rule-kind bit that wants it is written and detached after the last one is
-// removed; before it is attached again its oa_epochs entry is incremented (bpf/include/events.h),
-// so arguments stored by an enter before a detach are never paired with a later exit.
+// visibility entry or rule-kind bit that wants it is written, and detached detachDelayMs after
+// the last one is removed unless a want returns first. Destroying a tracepoint link waits out an
+// RCU grace period and the tracepoint refuses the same program again until it has (EEXIST), so
+// detaches run off the event loop and a group wanted again meanwhile attaches once they finish
+// (attachSettled() resolves then). Before a group is attached again its oa_epochs entry is
+// incremented (bpf/include/events.h), so arguments stored by an enter before a detach are never
+// paired with a later exit.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
@@ -91,6 +95,10 @@ export interface KernelSensorsOptions {
   /** 'demand' (default): DEMAND_GROUPS are attached only while wanted (see the file comment);
    *  'all': every program stays attached from attachAll to close. */
   attach?: 'demand' | 'all';
+  /** 'demand' mode: how long a group stays attached after the last want of it goes away; a
+   *  want that returns within it (a container restarting, a policy replaced) costs nothing.
+   *  Default 2000 ms; 0 detaches at once. */
+  detachDelayMs?: number;
 }
 
 export interface AttachResult {
@@ -99,10 +107,13 @@ export interface AttachResult {
   error: string | null;
 }
 
+/** struct oa_op_counters (bpf/include/events.h), summed over CPUs. */
 export interface OpCounters {
   emitted: number;
   invisible: number;
   dedup: number;
+  /** Exits dropped because their enter args predate a detach (oa_epochs). */
+  stale: number;
 }
 
 export interface KernelSensorsStats {
@@ -183,11 +194,14 @@ export class KernelSensors {
   /** Per demand group: its links being destroyed (linksDestroy, off the event loop). */
   private readonly _detaching = new Map<Category, Promise<void>>();
   /** Re-attaches waiting for a detach of the same group. */
-  private readonly _deferred = new Set<Promise<void>>();
+  private readonly _deferred = new Map<Category, Promise<void>>();
+  /** Per demand group: a detach scheduled detachDelayMs after the group became unwanted. */
+  private readonly _delayed = new Map<Category, { timer: NodeJS.Timeout; done: Promise<void>; resolve: () => void }>();
 
   private constructor(
     readonly objectHandle: ObjectHandle,
     private readonly _demand: boolean,
+    private readonly _detachDelayMs: number,
   ) {}
 
   /**
@@ -214,6 +228,8 @@ export class KernelSensors {
     if (!Number.isInteger(wakeup) || wakeup < 0 || wakeup > ringbufBytes) {
       throw new Error(`wakeupThreshold: must be an integer in [0, ringbufBytes], got ${wakeup}`);
     }
+    const delay = opts.detachDelayMs ?? 2000;
+    if (!Number.isInteger(delay) || delay < 0) throw new Error(`detachDelayMs: must be an integer >= 0, got ${delay}`);
     const file = opts.objectPath ?? SENSORS_OBJECT;
     if (!existsSync(file)) throw new Error(`sensors object ${file} is missing (run make -C bpf)`);
     ensureTracefs();
@@ -227,7 +243,7 @@ export class KernelSensors {
       (o) => b.objectLoad(o),
       (o) => b.objectClose(o),
     );
-    return new KernelSensors(h, (opts.attach ?? 'demand') === 'demand');
+    return new KernelSensors(h, (opts.attach ?? 'demand') === 'demand', delay);
   }
 
   /** Program names in the object. */
@@ -261,6 +277,13 @@ export class KernelSensors {
     return !g || this._wants(g, this._visAny(this._vis), this._ruleKinds);
   }
 
+  /** Demand categories nothing wants now ('all' mode: none); their groups are detached or
+   *  will be once detachDelayMs has passed. */
+  unwantedCategories(): Category[] {
+    if (!this._demand) return [];
+    return DEMAND_GROUPS.filter((g) => !this.wanted(g.category)).map((g) => g.category);
+  }
+
   /** Demand groups detached now because nothing wants them ('all' mode: none). */
   idleCategories(): Category[] {
     if (!this._attachedAll) return [];
@@ -286,18 +309,20 @@ export class KernelSensors {
   private _attachWanted(visAny: number, kinds: number): void {
     if (!this._attachedAll) return;
     for (const g of DEMAND_GROUPS) {
-      if (this._groupOn.has(g.category) || !this._wants(g, visAny, kinds)) continue;
+      if (!this._wants(g, visAny, kinds)) continue;
+      this._cancelDelayed(g.category);
+      if (this._groupOn.has(g.category)) continue;
       this._groupOn.add(g.category);
       const pending = this._detaching.get(g.category);
       if (pending) {
         // A tracepoint refuses a program still in its prog array (EEXIST): attach once the
         // previous links are gone, if the group is still wanted then.
         const later: Promise<void> = pending.then(() => {
-          this._deferred.delete(later);
+          if (this._deferred.get(g.category) === later) this._deferred.delete(g.category);
           if (this._closed || !this._groupOn.has(g.category) || g.programs.some((p) => this._links.has(p))) return;
           this._attachGroup(g);
         });
-        this._deferred.add(later);
+        this._deferred.set(g.category, later);
       } else {
         this._attachGroup(g);
       }
@@ -309,12 +334,27 @@ export class KernelSensors {
     for (const p of g.programs) this._attach(p);
   }
 
-  /** Resolves once every detach started so far is complete and the re-attaches it deferred
-   *  have run (a group wanted again while its detach is in flight attaches after it). */
-  async attachSettled(): Promise<void> {
-    while (this._detaching.size > 0 || this._deferred.size > 0) {
-      await Promise.all([...this._detaching.values(), ...this._deferred]);
-    }
+  /** Resolves once the attached groups (of `categories`; default all) match what is wanted:
+   *  delayed detaches have run, detaches in flight are complete and the re-attaches they deferred
+   *  have run. */
+  async attachSettled(categories?: readonly Category[]): Promise<void> {
+    const pending = (): Promise<void>[] => {
+      const out: Promise<void>[] = [];
+      for (const [c, d] of this._delayed) if (!categories || categories.includes(c)) out.push(d.done);
+      for (const m of [this._detaching, this._deferred]) {
+        for (const [c, p] of m) if (!categories || categories.includes(c)) out.push(p);
+      }
+      return out;
+    };
+    for (let p = pending(); p.length > 0; p = pending()) await Promise.all(p);
+  }
+
+  private _cancelDelayed(category: Category): void {
+    const d = this._delayed.get(category);
+    if (!d) return;
+    clearTimeout(d.timer);
+    this._delayed.delete(category);
+    d.resolve();
   }
 
   /** oa_epochs[kind] += 1: oa_args entries stored before now no longer pair with an exit. */
@@ -328,31 +368,48 @@ export class KernelSensors {
     return Array.from({ length: 8 }, (_, i) => this._epochs.readUInt32LE(i * 4));
   }
 
-  /** Detaches the groups the current visibility entries and rule kinds do not want. */
+  /** Schedules the detach of the groups the current visibility entries and rule kinds do not
+   *  want (detachDelayMs from now; at once when it is 0). */
   private _detachUnwanted(): void {
     if (!this._attachedAll || this._closed) return;
     const visAny = this._visAny(this._vis);
     for (const g of DEMAND_GROUPS) {
-      if (!this._groupOn.has(g.category) || this._wants(g, visAny, this._ruleKinds)) continue;
-      const links: LinkHandle[] = [];
-      for (const p of g.programs) {
-        const l = this._links.get(p);
-        if (!l) continue;
-        links.push(l);
-        this._links.delete(p);
-        this._report({ program: p, attached: false, error: null });
+      if (!this._groupOn.has(g.category) || this._wants(g, visAny, this._ruleKinds) || this._delayed.has(g.category)) continue;
+      if (this._detachDelayMs === 0) {
+        this._detachGroup(g);
+        continue;
       }
-      this._groupOn.delete(g.category);
-      if (links.length === 0) continue;
-      // Off the event loop and in parallel: each tracepoint detach waits out an RCU grace
-      // period (~70 ms here, measured synchronously).
-      const prev = this._detaching.get(g.category) ?? Promise.resolve();
-      const done: Promise<void> = prev
-        .then(() => native(() => binding().linksDestroy(links)))
-        .catch(() => undefined)
-        .then(() => { if (this._detaching.get(g.category) === done) this._detaching.delete(g.category); });
-      this._detaching.set(g.category, done);
+      let resolve!: () => void;
+      const done = new Promise<void>((r) => (resolve = r));
+      const timer = setTimeout(() => {
+        this._delayed.delete(g.category);
+        if (!this._closed && !this._wants(g, this._visAny(this._vis), this._ruleKinds)) this._detachGroup(g);
+        resolve();
+      }, this._detachDelayMs);
+      timer.unref();
+      this._delayed.set(g.category, { timer, done, resolve });
     }
+  }
+
+  private _detachGroup(g: DemandGroup): void {
+    const links: LinkHandle[] = [];
+    for (const p of g.programs) {
+      const l = this._links.get(p);
+      if (!l) continue;
+      links.push(l);
+      this._links.delete(p);
+      this._report({ program: p, attached: false, error: null });
+    }
+    this._groupOn.delete(g.category);
+    if (links.length === 0) return;
+    // Off the event loop and in parallel: each tracepoint detach waits out an RCU grace
+    // period (~70 ms here, measured synchronously).
+    const prev = this._detaching.get(g.category) ?? Promise.resolve();
+    const done: Promise<void> = prev
+      .then(() => native(() => binding().linksDestroy(links)))
+      .catch(() => undefined)
+      .then(() => { if (this._detaching.get(g.category) === done) this._detaching.delete(g.category); });
+    this._detaching.set(g.category, done);
   }
 
   /** The rule writer's binding to this object's maps (src/enforcer Enforcer uses it): an
@@ -473,8 +530,8 @@ export class KernelSensors {
     const countersByOp: Partial<Record<Op, OpCounters>> = {};
     for (const op of OPS) {
       kernelDropsByOp[op] = Number(this._percpuSum('oa_drops', op, 1)[0]);
-      const [emitted = 0n, invisible = 0n, dedup = 0n] = this._percpuSum('oa_counters', op, 3);
-      countersByOp[op] = { emitted: Number(emitted), invisible: Number(invisible), dedup: Number(dedup) };
+      const [emitted = 0n, invisible = 0n, dedup = 0n, stale = 0n] = this._percpuSum('oa_counters', op, 4);
+      countersByOp[op] = { emitted: Number(emitted), invisible: Number(invisible), dedup: Number(dedup), stale: Number(stale) };
     }
     const rb = this._rb;
     const rs = rb ? native(() => binding().ringbufStats(rb)) : null;
@@ -542,6 +599,7 @@ export class KernelSensors {
   async close(): Promise<void> {
     if (this._closing) return this._closing;
     this._closed = true;
+    for (const c of [...this._delayed.keys()]) this._cancelDelayed(c);
     const links = [...this._links.values()];
     this._links.clear();
     this._closing = (async () => {
