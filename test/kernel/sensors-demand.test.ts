@@ -10,6 +10,8 @@ import * as path from 'node:path';
 import { Op, type FileRecord } from '../../src/events/record';
 import { RuleKind } from '../../src/kernel/rule-types';
 import { DEMAND_GROUPS } from '../../src/kernel/sensors';
+import { KernelStatsRecorder } from '../../src/kernel/stats-metrics';
+import { AgentMetrics } from '../../src/metrics/metrics';
 import { ALL_CATEGORIES, SensorsHarness } from './sensors-harness';
 
 const NR_OPEN = 2;
@@ -105,6 +107,10 @@ describe('kernel sensors: demand attachment', function () {
       await h.sensors.attachSettled();
       assert.equal(h.sensors.epochs()[RuleKind.File], epoch0 + 1);
       const stale0 = fileCounters().stale;
+      const metrics = new AgentMetrics();
+      const recorder = new KernelStatsRecorder(metrics);
+      recorder.record(h.sensors.stats());
+      const dropped0 = metrics.dropCounts.get('kernel/stale_args_file') ?? 0;
       writers.push(fs.openSync(b, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
       assert.equal(await closed, 0);
       await h.waitFor((r) => r.op === Op.ProcessExit && r.tgid === pid, 'exit record');
@@ -112,6 +118,8 @@ describe('kernel sensors: demand attachment', function () {
       // Paired with open(A)'s stored args, open(B)'s exit would be reported (with A's arguments).
       assert.deepEqual(fileRecords(pid).map((e) => [e.syscall, e.path, e.ret]), [['open', '/etc/hostname', 5]]);
       assert.equal(fileCounters().stale - stale0, 1, 'open(B) exit: stale args dropped and counted');
+      recorder.record(h.sensors.stats());
+      assert.equal((metrics.dropCounts.get('kernel/stale_args_file') ?? 0) - dropped0, 1, 'events_dropped_total{stage="kernel",reason="stale_args_file"}');
     } finally {
       child.kill('SIGKILL');
       for (const fd of writers) fs.closeSync(fd);
