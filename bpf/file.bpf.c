@@ -23,7 +23,7 @@
 static __always_inline int file__enter(struct trace_event_raw_sys_enter *ctx, int nargs)
 {
 	if (sensor__wanted(OA_VIS_FILE, OA_RK_FILE))
-		args__store(args__tid(), ctx, nargs);
+		args__store(args__tid(), ctx, nargs, OA_RK_FILE);
 	else if (!task__is_self())
 		counter__add(OA_OP_FILE, OA_C_INVISIBLE); /* dropped here, before any argument is kept */
 	return 0;
@@ -120,10 +120,16 @@ static __noinline int file__exit(long id, long ret)
 	struct oa_file *e, *rb;
 	struct file *f = NULL;
 	const char *upath;
-	int visible, flags, fd, rules, cut = 0;
+	int visible, flags, fd, rules, cut = 0, took;
 
-	if (!s || args__take(args__tid(), id, &a))
+	if (!s)
 		return 0;
+	took = args__take(args__tid(), id, &a, OA_RK_FILE);
+	if (took) {
+		if (took == ARGS_STALE)
+			counter__add(OA_OP_FILE, OA_C_STALE);
+		return 0;
+	}
 	visible = vis__get(&pid_ns, &mnt_ns) & OA_VIS_FILE;
 	rules = rules__active(OA_RK_FILE);
 	if (!visible && !rules) {

@@ -15,5 +15,6 @@ struct oa_cap oa_layout_cap SEC(".data.layout");
 struct oa_syscall oa_layout_syscall SEC(".data.layout");
 struct oa_op_counters oa_layout_counters SEC(".data.layout");
 struct oa_vis_key oa_layout_vis_key SEC(".data.layout");
+struct oa_epochs oa_layout_epochs SEC(".data.layout");
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -89,10 +89,14 @@ static __noinline int net__exit(long id, long ret)
 	__u32 pid_ns, mnt_ns, rid = 0, verdict = 0, alen = 0;
 	struct oa_sys_args a;
 	struct oa_net *e, *rb;
-	int visible, rules, flags;
+	int visible, rules, flags, took;
 
-	if (args__take(args__tid(), id, &a))
+	took = args__take(args__tid(), id, &a, OA_RK_NETWORK);
+	if (took) {
+		if (took == ARGS_STALE)
+			counter__add(OA_OP_NET, OA_C_STALE);
 		return 0;
+	}
 	visible = vis__get(&pid_ns, &mnt_ns) & OA_VIS_NETWORK;
 	rules = rules__active(OA_RK_NETWORK);
 	if (!visible && !rules) {
@@ -173,7 +177,7 @@ struct {
 	int oa_enter_##name(struct trace_event_raw_sys_enter *ctx)         \
 	{                                                                  \
 		if (sensor__wanted(OA_VIS_NETWORK, OA_RK_NETWORK))         \
-			args__store(args__tid(), ctx, nargs);              \
+			args__store(args__tid(), ctx, nargs, OA_RK_NETWORK);\
 		else if (!task__is_self())                                 \
 			counter__add(OA_OP_NET, OA_C_INVISIBLE);           \
 		return 0;                                                  \

@@ -23,10 +23,14 @@ static __noinline int sys__exit(__u64 key, long id, long ret)
 	__u32 pid_ns, mnt_ns, rid = 0, verdict = 0;
 	struct oa_sys_args a;
 	struct oa_syscall *e;
-	int visible, rules, flags;
+	int visible, rules, flags, took;
 
-	if (args__take(key, id, &a))
+	took = args__take(key, id, &a, OA_RK_SYSCALL);
+	if (took) {
+		if (took == ARGS_STALE)
+			counter__add(OA_OP_SYSCALL, OA_C_STALE);
 		return 0;
+	}
 	visible = vis__get(&pid_ns, &mnt_ns) & OA_VIS_SYSCALL;
 	rules = rules__active(OA_RK_SYSCALL);
 	if (!visible && !rules) {
@@ -83,7 +87,7 @@ struct {
 	int oa_enter_##name(struct trace_event_raw_sys_enter *ctx)         \
 	{                                                                  \
 		if (sensor__wanted(OA_VIS_SYSCALL, OA_RK_SYSCALL))         \
-			args__store(args__tid(), ctx, nargs);              \
+			args__store(args__tid(), ctx, nargs, OA_RK_SYSCALL); \
 		else if (!task__is_self())                                 \
 			counter__add(OA_OP_SYSCALL, OA_C_INVISIBLE);       \
 		return 0;                                                  \
@@ -109,7 +113,7 @@ int oa_raw_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	struct pt_regs *regs = (void *)ctx->args[0];
 	__u32 nr = ctx->args[1];
 	__u64 key = args__tid() | OA_ARGS_GENERIC;
-	struct oa_sys_args v = { .nr = nr };
+	struct oa_sys_args v = { .nr = nr, .epoch = args__epoch(OA_RK_SYSCALL) };
 
 	if (!bpf_map_lookup_elem(&oa_syscall_filter, &nr))
 		return 0;

@@ -77,14 +77,16 @@ async function start(cfg: AgentConfig, io: AgentIo, cleanups: (() => Promise<voi
   // otelarmor_probe_attached follows every attach and detach, also those of setSyscallFilter.
   const { recordAttach } = await import('./metrics/probes');
   kernel.onAttachChange((a) => recordAttach(metrics, a));
+  // Visibility first: attachAll then detaches only the demand groups nothing wants.
+  kernel.setVisibility(0, 0, cfg.hostVisibility);
+  kernel.setDefaultContainerVisibility(cfg.visibility);
   const attach = kernel.attachAll();
   for (const a of attach) {
     io.info(a.attached ? `hook ${a.program}: attached` : `hook ${a.program}: NOT attached: ${a.error}`);
   }
   ready.hooks = attach.filter((a) => a.attached).length;
-  io.info(`hooks: ${ready.hooks}/${attach.length} attached`);
-  kernel.setVisibility(0, 0, cfg.hostVisibility);
-  kernel.setDefaultContainerVisibility(cfg.visibility);
+  const idle = kernel.unwantedCategories();
+  io.info(`hooks: ${ready.hooks}/${attach.length} attached${idle.length ? `; detached until a visibility setting or policy needs them: ${idle.join(', ')}` : ''}`);
 
   // Enforcer: BPF-LSM where it loads, else kill-on-attempt + cgroup sock_addr, else audit only.
   const { detectEnforcer, Enforcer } = await import('./enforcer');

@@ -169,7 +169,8 @@ struct oa_op_counters {
 	__u64 emitted;   /* records submitted to the ring buffer */
 	__u64 invisible; /* events dropped in kernel: category not visible and no rule matched */
 	__u64 dedup;     /* capability events suppressed by the (tgid, cap) dedupe */
-	__u64 pad;
+	__u64 stale;     /* syscall exits dropped: their stored enter args predate a detach
+			  * (older oa_epochs entry) or belong to another syscall number */
 };
 #define OA_OP_COUNTERS_SIZE 32
 
@@ -186,6 +187,16 @@ struct oa_vis_key {
 #define OA_VIS_NETWORK (1U << 2)
 #define OA_VIS_CAPABILITIES (1U << 3)
 #define OA_VIS_SYSCALL (1U << 4)
+
+/* `oa_epochs` single array entry, written by user space (src/kernel/sensors.ts).
+ * epoch[kind] (kind = OA_RK_*) is incremented before the programs of the kind's category are
+ * attached again after a detach. oa_args entries carry the epoch of their enter; an exit takes
+ * only an entry of the current epoch, so an entry left behind by a detach (enter seen, exit not)
+ * is never paired with the exit of a later syscall of the same thread. */
+struct oa_epochs {
+	__u32 epoch[8];
+};
+#define OA_EPOCHS_SIZE 32
 
 /* pid ns inode of the initial pid namespace (include/linux/proc_ns.h PROC_PID_INIT_INO). */
 #define OA_PROC_PID_INIT_INO 0xEFFFFFFCU

@@ -12,7 +12,16 @@
 struct oa_sys_args {
 	__u64 nr;
 	__u64 a[6];
+	__u32 epoch; /* oa_epochs.epoch[kind] at enter */
+	__u32 pad;
 };
+
+static __always_inline __u32 args__epoch(__u32 kind)
+{
+	__u32 zero = 0;
+	struct oa_epochs *e = bpf_map_lookup_elem(&oa_epochs, &zero);
+	return e ? e->epoch[kind & 7] : 0;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -23,9 +32,10 @@ struct {
 
 /* Reads only the first `n` (constant) args: a tracepoint program whose ctx reads go past the
  * event's record is refused at attach time with EACCES (perf_event max_ctx_offset check). */
-static __always_inline void args__store(__u64 key, struct trace_event_raw_sys_enter *ctx, int n)
+static __always_inline void args__store(__u64 key, struct trace_event_raw_sys_enter *ctx, int n,
+					__u32 kind)
 {
-	struct oa_sys_args v = { .nr = (__u32)ctx->id }; /* int __syscall_nr at offset 8 */
+	struct oa_sys_args v = { .nr = (__u32)ctx->id, .epoch = args__epoch(kind) }; /* __syscall_nr at 8 */
 
 	if (n > 0)
 		v.a[0] = ctx->args[0];
@@ -42,16 +52,18 @@ static __always_inline void args__store(__u64 key, struct trace_event_raw_sys_en
 	bpf_map_update_elem(&oa_args, &key, &v, BPF_ANY);
 }
 
-/* Copies the stored args for `key` into `out` and deletes them; returns 0 when found and the
- * syscall number matches `nr`. */
-static __always_inline int args__take(__u64 key, __u64 nr, struct oa_sys_args *out)
+/* Copies the stored args for `key` into `out` and deletes them. Returns 0 when found, the
+ * syscall number matches `nr` and the entry is of the current epoch of `kind`; -1 when there is
+ * none (the enter did not want the event); ARGS_STALE when there is one but it is not usable. */
+#define ARGS_STALE -2
+static __always_inline int args__take(__u64 key, __u64 nr, struct oa_sys_args *out, __u32 kind)
 {
 	struct oa_sys_args *v = bpf_map_lookup_elem(&oa_args, &key);
 	if (!v)
 		return -1;
 	*out = *v;
 	bpf_map_delete_elem(&oa_args, &key);
-	return out->nr == nr ? 0 : -1;
+	return out->nr == nr && out->epoch == args__epoch(kind) ? 0 : ARGS_STALE;
 }
 
 static __always_inline __u64 args__tid(void)

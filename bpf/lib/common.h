@@ -74,6 +74,14 @@ struct {
 	__type(value, __u32);
 } oa_rule_kinds SEC(".maps");
 
+/* Single entry: struct oa_epochs (include/events.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct oa_epochs);
+} oa_epochs SEC(".maps");
+
 #define OA_PATH_DEPTH 32
 struct oa_scratch {
 	char walk[OA_PATH_LEN * 2];  /* path__resolve output, 2x so masked writes stay in bounds */
@@ -103,12 +111,15 @@ static __always_inline void counter__add(__u32 op, int which)
 		c->emitted++;
 	else if (which == 1)
 		c->invisible++;
-	else
+	else if (which == 2)
 		c->dedup++;
+	else
+		c->stale++;
 }
 #define OA_C_EMITTED 0
 #define OA_C_INVISIBLE 1
 #define OA_C_DEDUP 2
+#define OA_C_STALE 3
 
 /* Identity of a task in its own pid namespace: numbers[level] of its struct pid. */
 static __always_inline __u32 pid__nr_at(struct pid *p, __u32 level)

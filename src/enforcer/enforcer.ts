@@ -19,6 +19,7 @@ import {
   type RuleMapTarget,
 } from '../kernel/rules';
 import type { KernelRuleSet } from '../kernel/rule-types';
+import { objectMapTarget } from '../kernel/map-target';
 import * as path from 'node:path';
 import {
   BPF_OUTPUT_DIR,
@@ -37,6 +38,9 @@ export const SHARED_RULE_MAPS = [RULES_MAP, POSTURES_MAP, ENFORCE_MAP] as const;
 /** What owns the rule maps: src/kernel/sensors.ts KernelSensors (a loaded sensors object). */
 export interface RuleMapsOwner {
   readonly objectHandle: ObjectHandle;
+  /** The owner's own binding of the rule writer (KernelSensors attaches the programs of a rule
+   *  kind before oa_rule_kinds announces it); default objectMapTarget(objectHandle). */
+  ruleMapTarget?(): RuleMapTarget;
 }
 
 export interface EnforcerOptions {
@@ -67,28 +71,6 @@ interface LoadedObject {
   names: string[];
 }
 
-/** Binds the rule writer to one object's maps through the addon. */
-export function objectMapTarget(h: ObjectHandle): RuleMapTarget {
-  const known = new Map<string, boolean>();
-  return {
-    update: (map, key, value) => native(() => binding().mapUpdate(h, map, key, value, MapUpdateFlag.Any), map),
-    delete: (map, key) => native(() => binding().mapDelete(h, map, key), map),
-    hasMap: (map) => {
-      let has = known.get(map);
-      if (has === undefined) {
-        try {
-          binding().mapLookup(h, map, Buffer.alloc(4));
-          has = true;
-        } catch (e) {
-          has = (e as { code?: string }).code !== 'ENOENT';
-        }
-        known.set(map, has);
-      }
-      return has;
-    },
-  };
-}
-
 export class Enforcer {
   private _mode: EnforcerMode;
   private readonly _objects: LoadedObject[] = [];
@@ -99,7 +81,7 @@ export class Enforcer {
 
   constructor(private readonly opts: EnforcerOptions) {
     this._mode = opts.mode;
-    this._writer = new KernelRuleWriter(objectMapTarget(opts.kernel.objectHandle), {
+    this._writer = new KernelRuleWriter(opts.kernel.ruleMapTarget?.() ?? objectMapTarget(opts.kernel.objectHandle), {
       rules: RULES_MAX_ENTRIES,
       postures: POSTURES_MAX_ENTRIES,
     });

@@ -66,9 +66,10 @@ export const LAYOUT = {
   },
   oa_op_counters: {
     size: 32,
-    fields: { emitted: [0, 8], invisible: [8, 8], dedup: [16, 8], pad: [24, 8] },
+    fields: { emitted: [0, 8], invisible: [8, 8], dedup: [16, 8], stale: [24, 8] },
   },
   oa_vis_key: { size: 8, fields: { pid_ns: [0, 4], mnt_ns: [4, 4] } },
+  oa_epochs: { size: 32, fields: { epoch: [0, 32] } },
 } as const satisfies Record<string, { size: number; fields: Record<string, readonly [number, number]> }>;
 
 /** Element counts of the array fields (outer dimension, as in events.h), checked against BTF. */
@@ -76,6 +77,7 @@ export const ARRAY_ELEMS = {
   'oa_exec.args': 20,
   'oa_syscall.args': 6,
   'oa_syscall.strs': 3,
+  'oa_epochs.epoch': 8,
 } as const;
 
 // Every offset and length the decoder reads, taken once from LAYOUT: the table the BTF test

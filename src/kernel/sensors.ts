@@ -1,5 +1,20 @@
 // Loads bpf/.output/sensors.bpf.o, attaches its tracepoints, owns the visibility / syscall
 // filter / rule-kind maps and the ring-buffer drain, and hands decoded records to one callback.
+//
+// Demand attachment: the programs of the file, network, syscall and capabilities sensors
+// (DEMAND_GROUPS) stay attached only while some visibility entry has the category's bit or
+// oa_rule_kinds has its rule kind; otherwise nothing of the category can be wanted from any task
+// and a detached tracepoint costs the traced syscall nothing (an attached one that returns at
+// once costs its fixed entry overhead: bench/openat "empty programs"). Process programs feed the
+// process tree and are always attached. attachAll attaches every program once, so start-up proves
+// and reports each hook, then detaches the groups nothing wants. A group is attached before the
+// visibility entry or rule-kind bit that wants it is written, and detached detachDelayMs after
+// the last one is removed unless a want returns first. Destroying a tracepoint link waits out an
+// RCU grace period and the tracepoint refuses the same program again until it has (EEXIST), so
+// detaches run off the event loop and a group wanted again meanwhile attaches once they finish
+// (attachSettled() resolves then). Before a group is attached again its oa_epochs entry is
+// incremented (bpf/include/events.h), so arguments stored by an enter before a detach are never
+// paired with a later exit.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
@@ -9,7 +24,9 @@ import { Op, type KernelRecord } from '../events/record';
 import { binding, MapUpdateFlag, type LinkHandle, type ObjectHandle, type RingbufHandle } from '../native/binding';
 import { loadRetryingEagain, native } from '../native/errors';
 import { DrainScheduler, type DrainCounters } from './drain';
-import type { RuleKind } from './rule-types';
+import { objectMapTarget } from './map-target';
+import { RULE_KINDS_MAP, type RuleMapTarget } from './rules';
+import { RuleKind } from './rule-types';
 
 export const SENSORS_OBJECT = path.resolve(__dirname, '..', '..', '..', 'bpf', '.output', 'sensors.bpf.o');
 const TRACEFS = '/sys/kernel/tracing';
@@ -31,6 +48,36 @@ export const VISIBILITY_BIT: Readonly<Record<Category, number>> = {
   syscall: 16,
 };
 
+/** Programs attached only while a visibility entry or a rule wants their category. */
+export interface DemandGroup {
+  category: Category;
+  kind: RuleKind;
+  programs: readonly string[];
+}
+
+const tpPair = (names: readonly string[]): string[] => names.flatMap((n) => [`oa_enter_${n}`, `oa_exit_${n}`]);
+
+/** Every program of bpf/file.bpf.c, network.bpf.c, syscalls.bpf.c (dedicated hooks) and the
+ *  cap_capable program; a kernel test checks that each program of the object is either here, a
+ *  process program, the generic pair or a tail-call target. */
+export const DEMAND_GROUPS: readonly DemandGroup[] = [
+  {
+    category: 'file',
+    kind: RuleKind.File,
+    programs: tpPair(['open', 'openat', 'openat2', 'unlink', 'unlinkat', 'rmdir', 'chown', 'fchown', 'lchown', 'fchownat', 'chmod', 'fchmod', 'fchmodat']),
+  },
+  { category: 'network', kind: RuleKind.Network, programs: tpPair(['socket', 'connect', 'bind', 'listen', 'accept', 'accept4']) },
+  { category: 'syscall', kind: RuleKind.Syscall, programs: tpPair(['setuid', 'setgid', 'ptrace', 'mount', 'umount']) },
+  { category: 'capabilities', kind: RuleKind.Capability, programs: ['oa_cap_capable'] },
+];
+
+/** Always attached: exec/fork/exit/cwd (process tree), and the capability dedupe cleanup. */
+export const PROCESS_PROGRAMS: readonly string[] = [
+  'oa_enter_execve', 'oa_enter_execveat', 'oa_sched_exec', 'oa_exit_execve', 'oa_exit_execveat', 'oa_sched_fork',
+  'oa_sched_exit', 'oa_exit_chdir', 'oa_exit_fchdir', 'oa_exit_setns', 'oa_cap_exit',
+];
+
+const EPOCHS_MAP = 'oa_epochs';
 const VIS_DEFAULT = 0xffffffff;
 /** Programs only reached by bpf_tail_call (section "tp", no attach target). */
 const TAIL_PREFIX = 'oa_tail_';
@@ -45,6 +92,13 @@ export interface KernelSensorsOptions {
   objectPath?: string;
   /** A tgid whose activity the kernel never reports (the agent passes its own pid). */
   ignoreTgid?: number;
+  /** 'demand' (default): DEMAND_GROUPS are attached only while wanted (see the file comment);
+   *  'all': every program stays attached from attachAll to close. */
+  attach?: 'demand' | 'all';
+  /** 'demand' mode: how long a group stays attached after the last want of it goes away; a
+   *  want that returns within it (a container restarting, a policy replaced) costs nothing.
+   *  Default 2000 ms; 0 detaches at once. */
+  detachDelayMs?: number;
 }
 
 export interface AttachResult {
@@ -53,10 +107,13 @@ export interface AttachResult {
   error: string | null;
 }
 
+/** struct oa_op_counters (bpf/include/events.h), summed over CPUs. */
 export interface OpCounters {
   emitted: number;
   invisible: number;
   dedup: number;
+  /** Exits dropped because their enter args predate a detach (oa_epochs). */
+  stale: number;
 }
 
 export interface KernelSensorsStats {
@@ -127,8 +184,25 @@ export class KernelSensors {
   private _closed = false;
   private _closing: Promise<void> | null = null;
   private _onAttachChange: ((r: AttachResult) => void) | null = null;
+  /** oa_visibility as written by this object: key "pidNs:mntNs" -> mask. */
+  private _vis = new Map<string, number>();
+  private _ruleKinds = 0;
+  /** Demand groups currently attached (after attachAll). */
+  private readonly _groupOn = new Set<Category>();
+  private _attachedAll = false;
+  private readonly _epochs = Buffer.alloc(32);
+  /** Per demand group: its links being destroyed (linksDestroy, off the event loop). */
+  private readonly _detaching = new Map<Category, Promise<void>>();
+  /** Re-attaches waiting for a detach of the same group. */
+  private readonly _deferred = new Map<Category, Promise<void>>();
+  /** Per demand group: a detach scheduled detachDelayMs after the group became unwanted. */
+  private readonly _delayed = new Map<Category, { timer: NodeJS.Timeout; done: Promise<void>; resolve: () => void }>();
 
-  private constructor(readonly objectHandle: ObjectHandle) {}
+  private constructor(
+    readonly objectHandle: ObjectHandle,
+    private readonly _demand: boolean,
+    private readonly _detachDelayMs: number,
+  ) {}
 
   /**
    * `f` runs after every attach attempt (attachAll, setSyscallFilter) and every detach before
@@ -154,6 +228,8 @@ export class KernelSensors {
     if (!Number.isInteger(wakeup) || wakeup < 0 || wakeup > ringbufBytes) {
       throw new Error(`wakeupThreshold: must be an integer in [0, ringbufBytes], got ${wakeup}`);
     }
+    const delay = opts.detachDelayMs ?? 2000;
+    if (!Number.isInteger(delay) || delay < 0) throw new Error(`detachDelayMs: must be an integer >= 0, got ${delay}`);
     const file = opts.objectPath ?? SENSORS_OBJECT;
     if (!existsSync(file)) throw new Error(`sensors object ${file} is missing (run make -C bpf)`);
     ensureTracefs();
@@ -167,7 +243,7 @@ export class KernelSensors {
       (o) => b.objectLoad(o),
       (o) => b.objectClose(o),
     );
-    return new KernelSensors(h);
+    return new KernelSensors(h, (opts.attach ?? 'demand') === 'demand', delay);
   }
 
   /** Program names in the object. */
@@ -186,7 +262,175 @@ export class KernelSensors {
       if (name.startsWith(TAIL_PREFIX)) continue; // tail-call targets, reached through prog arrays
       out.push(this._attach(name));
     }
+    if (!this._attachedAll) {
+      this._attachedAll = true;
+      for (const g of DEMAND_GROUPS) this._groupOn.add(g.category);
+      this._detachUnwanted();
+    }
     return out;
+  }
+
+  /** Whether the category's programs are wanted: a visibility entry has its bit or a rule of
+   *  its kind exists (the process category is always wanted). */
+  wanted(category: Category): boolean {
+    const g = DEMAND_GROUPS.find((d) => d.category === category);
+    return !g || this._wants(g, this._visAny(this._vis), this._ruleKinds);
+  }
+
+  /** Demand categories nothing wants now ('all' mode: none); their groups are detached or
+   *  will be once detachDelayMs has passed. */
+  unwantedCategories(): Category[] {
+    if (!this._demand) return [];
+    return DEMAND_GROUPS.filter((g) => !this.wanted(g.category)).map((g) => g.category);
+  }
+
+  /** Demand groups detached now because nothing wants them ('all' mode: none). */
+  idleCategories(): Category[] {
+    if (!this._attachedAll) return [];
+    return DEMAND_GROUPS.filter((g) => !this._groupOn.has(g.category)).map((g) => g.category);
+  }
+
+  /** Names of the programs attached now. */
+  attachedPrograms(): string[] {
+    return [...this._links.keys()].sort();
+  }
+
+  private _visAny(vis: ReadonlyMap<string, number>): number {
+    let m = 0;
+    for (const v of vis.values()) m |= v;
+    return m >>> 0;
+  }
+
+  private _wants(g: DemandGroup, visAny: number, kinds: number): boolean {
+    return !this._demand || (visAny & VISIBILITY_BIT[g.category]) !== 0 || (kinds & (1 << g.kind)) !== 0;
+  }
+
+  /** Attaches the groups `visAny`/`kinds` want that are detached (epoch first); never detaches. */
+  private _attachWanted(visAny: number, kinds: number): void {
+    if (!this._attachedAll) return;
+    for (const g of DEMAND_GROUPS) {
+      if (!this._wants(g, visAny, kinds)) continue;
+      this._cancelDelayed(g.category);
+      if (this._groupOn.has(g.category)) continue;
+      this._groupOn.add(g.category);
+      const pending = this._detaching.get(g.category);
+      if (pending) {
+        // A tracepoint refuses a program still in its prog array (EEXIST): attach once the
+        // previous links are gone, if the group is still wanted then.
+        const later: Promise<void> = pending.then(() => {
+          if (this._deferred.get(g.category) === later) this._deferred.delete(g.category);
+          if (this._closed || !this._groupOn.has(g.category) || g.programs.some((p) => this._links.has(p))) return;
+          this._attachGroup(g);
+        });
+        this._deferred.set(g.category, later);
+      } else {
+        this._attachGroup(g);
+      }
+    }
+  }
+
+  private _attachGroup(g: DemandGroup): void {
+    this._bumpEpoch(g.kind);
+    for (const p of g.programs) this._attach(p);
+  }
+
+  /** Resolves once the attached groups (of `categories`; default all) match what is wanted:
+   *  delayed detaches have run, detaches in flight are complete and the re-attaches they deferred
+   *  have run. */
+  async attachSettled(categories?: readonly Category[]): Promise<void> {
+    const pending = (): Promise<void>[] => {
+      const out: Promise<void>[] = [];
+      for (const [c, d] of this._delayed) if (!categories || categories.includes(c)) out.push(d.done);
+      for (const m of [this._detaching, this._deferred]) {
+        for (const [c, p] of m) if (!categories || categories.includes(c)) out.push(p);
+      }
+      return out;
+    };
+    for (let p = pending(); p.length > 0; p = pending()) await Promise.all(p);
+  }
+
+  private _cancelDelayed(category: Category): void {
+    const d = this._delayed.get(category);
+    if (!d) return;
+    clearTimeout(d.timer);
+    this._delayed.delete(category);
+    d.resolve();
+  }
+
+  /** oa_epochs[kind] += 1: oa_args entries stored before now no longer pair with an exit. */
+  private _bumpEpoch(kind: RuleKind): void {
+    this._epochs.writeUInt32LE((this._epochs.readUInt32LE(kind * 4) + 1) >>> 0, kind * 4);
+    native(() => binding().mapUpdate(this.objectHandle, EPOCHS_MAP, u32(0), this._epochs, MapUpdateFlag.Any), EPOCHS_MAP);
+  }
+
+  /** oa_epochs as written by this object (index = RuleKind). */
+  epochs(): number[] {
+    return Array.from({ length: 8 }, (_, i) => this._epochs.readUInt32LE(i * 4));
+  }
+
+  /** Schedules the detach of the groups the current visibility entries and rule kinds do not
+   *  want (detachDelayMs from now; at once when it is 0). */
+  private _detachUnwanted(): void {
+    if (!this._attachedAll || this._closed) return;
+    const visAny = this._visAny(this._vis);
+    for (const g of DEMAND_GROUPS) {
+      if (!this._groupOn.has(g.category) || this._wants(g, visAny, this._ruleKinds) || this._delayed.has(g.category)) continue;
+      if (this._detachDelayMs === 0) {
+        this._detachGroup(g);
+        continue;
+      }
+      let resolve!: () => void;
+      const done = new Promise<void>((r) => (resolve = r));
+      const timer = setTimeout(() => {
+        this._delayed.delete(g.category);
+        if (!this._closed && !this._wants(g, this._visAny(this._vis), this._ruleKinds)) this._detachGroup(g);
+        resolve();
+      }, this._detachDelayMs);
+      timer.unref();
+      this._delayed.set(g.category, { timer, done, resolve });
+    }
+  }
+
+  private _detachGroup(g: DemandGroup): void {
+    const links: LinkHandle[] = [];
+    for (const p of g.programs) {
+      const l = this._links.get(p);
+      if (!l) continue;
+      links.push(l);
+      this._links.delete(p);
+      this._report({ program: p, attached: false, error: null });
+    }
+    this._groupOn.delete(g.category);
+    if (links.length === 0) return;
+    // Off the event loop and in parallel: each tracepoint detach waits out an RCU grace
+    // period (~70 ms here, measured synchronously).
+    const prev = this._detaching.get(g.category) ?? Promise.resolve();
+    const done: Promise<void> = prev
+      .then(() => native(() => binding().linksDestroy(links)))
+      .catch(() => undefined)
+      .then(() => { if (this._detaching.get(g.category) === done) this._detaching.delete(g.category); });
+    this._detaching.set(g.category, done);
+  }
+
+  /** The rule writer's binding to this object's maps (src/enforcer Enforcer uses it): an
+   *  oa_rule_kinds write attaches the groups of new kinds before it and detaches the groups of
+   *  removed kinds after it. */
+  ruleMapTarget(): RuleMapTarget {
+    const base = objectMapTarget(this.objectHandle);
+    return {
+      ...base,
+      update: (map, key, value) => {
+        if (map !== RULE_KINDS_MAP) return base.update(map, key, value);
+        this._writeRuleKinds(value.readUInt32LE(0), () => base.update(map, key, value));
+      },
+    };
+  }
+
+  private _writeRuleKinds(mask: number, write: () => void): void {
+    this._attachWanted(this._visAny(this._vis), mask);
+    write();
+    this._ruleKinds = mask >>> 0;
+    this._detachUnwanted();
   }
 
   private _attach(name: string): AttachResult {
@@ -209,11 +453,17 @@ export class KernelSensors {
   /** Visibility of one container (host: pidNs = mntNs = 0). */
   setVisibility(pidNs: number, mntNs: number, categories: readonly Category[]): void {
     const mask = visibilityMask(categories);
+    const next = new Map(this._vis).set(`${pidNs >>> 0}:${mntNs >>> 0}`, mask);
+    this._attachWanted(this._visAny(next), this._ruleKinds);
     native(() => binding().mapUpdate(this.objectHandle, 'oa_visibility', visKey(pidNs, mntNs), u32(mask), MapUpdateFlag.Any));
+    this._vis = next;
+    this._detachUnwanted();
   }
 
   clearVisibility(pidNs: number, mntNs: number): void {
     native(() => binding().mapDelete(this.objectHandle, 'oa_visibility', visKey(pidNs, mntNs)));
+    this._vis.delete(`${pidNs >>> 0}:${mntNs >>> 0}`);
+    this._detachUnwanted();
   }
 
   /** Visibility of containers that have no entry of their own. */
@@ -226,7 +476,7 @@ export class KernelSensors {
   setRuleKinds(kinds: readonly RuleKind[]): void {
     let m = 0;
     for (const k of kinds) m |= 1 << k;
-    native(() => binding().mapUpdate(this.objectHandle, 'oa_rule_kinds', u32(0), u32(m), MapUpdateFlag.Any));
+    this._writeRuleKinds(m, () => native(() => binding().mapUpdate(this.objectHandle, RULE_KINDS_MAP, u32(0), u32(m), MapUpdateFlag.Any)));
   }
 
   /** Syscall numbers emitted by the generic raw_tp pair (dedicated ones are ignored). The pair
@@ -243,8 +493,10 @@ export class KernelSensors {
     }
     for (const nr of want) native(() => b.mapUpdate(this.objectHandle, 'oa_syscall_filter', u32(nr), u32(1), MapUpdateFlag.Any));
     this._filter = want;
-    if (want.size > 0) for (const p of GENERIC_SYSCALL_PROGRAMS) this._attach(p);
-    else for (const p of GENERIC_SYSCALL_PROGRAMS) this._detach(p);
+    if (want.size > 0) {
+      if (!this._links.has(GENERIC_SYSCALL_PROGRAMS[0])) this._bumpEpoch(RuleKind.Syscall);
+      for (const p of GENERIC_SYSCALL_PROGRAMS) this._attach(p);
+    } else for (const p of GENERIC_SYSCALL_PROGRAMS) this._detach(p);
     return [...want].sort((a, b2) => a - b2);
   }
 
@@ -278,8 +530,8 @@ export class KernelSensors {
     const countersByOp: Partial<Record<Op, OpCounters>> = {};
     for (const op of OPS) {
       kernelDropsByOp[op] = Number(this._percpuSum('oa_drops', op, 1)[0]);
-      const [emitted = 0n, invisible = 0n, dedup = 0n] = this._percpuSum('oa_counters', op, 3);
-      countersByOp[op] = { emitted: Number(emitted), invisible: Number(invisible), dedup: Number(dedup) };
+      const [emitted = 0n, invisible = 0n, dedup = 0n, stale = 0n] = this._percpuSum('oa_counters', op, 4);
+      countersByOp[op] = { emitted: Number(emitted), invisible: Number(invisible), dedup: Number(dedup), stale: Number(stale) };
     }
     const rb = this._rb;
     const rs = rb ? native(() => binding().ringbufStats(rb)) : null;
@@ -347,10 +599,11 @@ export class KernelSensors {
   async close(): Promise<void> {
     if (this._closing) return this._closing;
     this._closed = true;
+    for (const c of [...this._delayed.keys()]) this._cancelDelayed(c);
     const links = [...this._links.values()];
     this._links.clear();
     this._closing = (async () => {
-      await native(() => binding().linksDestroy(links));
+      await Promise.all([native(() => binding().linksDestroy(links)), this.attachSettled()]);
       native(() => binding().objectClose(this.objectHandle));
     })();
     return this._closing;

@@ -1,5 +1,6 @@
 // Turns the kernel sensors' cumulative counters (KernelSensors.stats()) into the agent's metrics:
 // each call records the increase since the previous call. Losses by stage:
+//   kernel   reason "stale_args_<op>" syscall exits whose enter args predate a detach (oa_counters)
 //   ringbuf  reason "full_<op>"     records lost because no ring had room (oa_drops, per op)
 //            reason "handoff"        records drained but not handed to JS (drain thread closing)
 //   decode   reason <DecodeErrorReason> records the decoder rejected
@@ -30,6 +31,9 @@ export class KernelStatsRecorder {
     for (const [op, n] of Object.entries(st.kernelDropsByOp)) {
       this.delta('ringbuf', `full_${OP_NAMES[Number(op)] ?? `op${op}`}`, n ?? 0);
     }
+    for (const [op, c] of Object.entries(st.countersByOp)) {
+      if (c && c.stale > 0) this.delta('kernel', `stale_args_${OP_NAMES[Number(op)] ?? `op${op}`}`, c.stale);
+    }
     this.delta('ringbuf', 'handoff', st.lostHandoff);
     for (const [reason, n] of Object.entries(st.decodeErrors)) this.delta('decode', reason, n ?? 0);
     this.delta('pipeline', 'callback_error', st.callbackErrors);
@@ -37,7 +41,7 @@ export class KernelStatsRecorder {
     this.metrics.gauges.alertRingFillRatio = st.alertRingFillRatio;
   }
 
-  private delta(stage: 'ringbuf' | 'decode' | 'pipeline', reason: string, total: number): void {
+  private delta(stage: 'kernel' | 'ringbuf' | 'decode' | 'pipeline', reason: string, total: number): void {
     const key = `${stage}/${reason}`;
     const d = total - (this.seen.get(key) ?? 0);
     if (d > 0) {

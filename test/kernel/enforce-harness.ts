@@ -65,6 +65,7 @@ export class EnforceHarness {
 
   /** Runs a program; `stdin` lines are written after the first stdout line when given. */
   async run(file: string, args: string[], opts: { onLine?: (line: string, write: (s: string) => void) => void | Promise<void> } = {}): Promise<RunResult> {
+    await this.sensors.attachSettled();
     const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
     let pending = '';

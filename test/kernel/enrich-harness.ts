@@ -44,6 +44,8 @@ export class EnrichHarness {
     }
     s.setVisibility(0, 0, ALL);
     s.setDefaultContainerVisibility(ALL);
+    // Groups detached by attachAll (nothing wanted them yet) re-attach once their old links are gone.
+    await s.attachSettled();
     h.enricher.seedFromProc();
     s.start((recs) => {
       for (const r of recs) h.records.push(r);

@@ -39,7 +39,10 @@ describe('kernel capabilities sensor', function () {
       const run = async (n: number): Promise<{ deduped: number; pid: number }> => {
         const args = [1000, 1001, 1002].slice(0, n).flatMap((u) => ['chown', f, String(u), String(u)]);
         const d0 = dedup();
-        const r = await NsShell.exec(this, fileops, args, (p, m) => h.sensors.setVisibility(p, m, ['capabilities']));
+        const r = await NsShell.exec(this, fileops, args, async (p, m) => {
+          h.sensors.setVisibility(p, m, ['capabilities']);
+          await h.sensors.attachSettled(['capabilities']);
+        });
         h.sensors.clearVisibility(r.pidNs, r.mntNs);
         assert.deepEqual([r.code, r.lines], [0, Array<string>(n).fill('chown 0')]);
         return { deduped: dedup() - d0, pid: r.pid };

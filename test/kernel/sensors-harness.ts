@@ -6,7 +6,7 @@ import type { Readable, Writable } from 'node:stream';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Op, type KernelRecord } from '../../src/events/record';
-import { KernelSensors } from '../../src/kernel/sensors';
+import { KernelSensors, type KernelSensorsOptions } from '../../src/kernel/sensors';
 import { requireFile, requireRoot, ROOT } from '../helpers/env';
 
 export interface RunResult {
@@ -52,10 +52,10 @@ export class NsShell {
    * tester's own. Resolves when it exited, without waiting for records.
    */
   static async exec(
-    ctx: Mocha.Context, file: string, args: string[], setup: (pidNs: number, mntNs: number) => void,
+    ctx: Mocha.Context, file: string, args: string[], setup: (pidNs: number, mntNs: number) => void | Promise<void>,
   ): Promise<RunResult & { pidNs: number; mntNs: number }> {
     const sh = await NsShell.spawn(ctx, ['-c', 'echo __ready; read x; exec "$0" "$@"', file, ...args]);
-    setup(sh.pidNs, sh.mntNs);
+    await setup(sh.pidNs, sh.mntNs);
     const closed = new Promise<number | null>((res) => {
       if (sh.child.exitCode !== null) res(sh.child.exitCode);
       else sh.child.on('close', (c) => res(c));
@@ -134,12 +134,12 @@ export class SensorsHarness {
   private constructor(readonly sensors: KernelSensors) {}
 
   /** Gates on root and built artefacts, loads + attaches everything, makes the host visible. */
-  static async open(ctx: Mocha.Context): Promise<SensorsHarness> {
+  static async open(ctx: Mocha.Context, opts: Partial<KernelSensorsOptions> = {}): Promise<SensorsHarness> {
     requireRoot(ctx);
     requireFile(ctx, 'bpf/.output/sensors.bpf.o');
     requireFile(ctx, 'native/build/otelarmor.node');
     requireFile(ctx, 'test/progs/build/fileops');
-    const s = KernelSensors.open({ ringbufBytes: 16 * 1024 * 1024 });
+    const s = KernelSensors.open({ ringbufBytes: 16 * 1024 * 1024, ...opts });
     const h = new SensorsHarness(s);
     const failed = s.attachAll().filter((r) => !r.attached);
     if (failed.length > 0) {
@@ -147,6 +147,7 @@ export class SensorsHarness {
       throw new Error(`attach failed: ${failed.map((f) => `${f.program}: ${f.error}`).join('; ')}`);
     }
     s.setVisibility(0, 0, ALL_CATEGORIES);
+    await s.attachSettled();
     s.start((recs) => {
       for (const r of recs) h.records.push(r);
     });
@@ -159,6 +160,7 @@ export class SensorsHarness {
 
   /** Runs a tester and waits until its process-exit record has been decoded. */
   async run(name: string, args: string[], opts: { cwd?: string } = {}): Promise<RunResult> {
+    await this.sensors.attachSettled(); // demand groups wanted again attach after their detach
     const child = spawn(SensorsHarness.prog(name), args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -174,6 +176,7 @@ export class SensorsHarness {
 
   /** Runs a tester to completion without waiting for records (its exit may be invisible). */
   async runNoWait(name: string, args: string[]): Promise<RunResult> {
+    await this.sensors.attachSettled();
     const child = spawn(SensorsHarness.prog(name), args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
