@@ -22,9 +22,10 @@
 
 static __always_inline int file__enter(struct trace_event_raw_sys_enter *ctx, int nargs)
 {
-	if (sensor__wanted(OA_VIS_FILE, OA_RK_FILE))
-		args__store(args__tid(), ctx, nargs, OA_RK_FILE);
-	else if (!task__is_self())
+	if (sensor__wanted(OA_VIS_FILE, OA_RK_FILE)) {
+		if (args__store(OA_ARGS_DEDICATED, ctx, nargs, OA_RK_FILE))
+			counter__add(OA_OP_FILE, OA_C_ARGS_LOST);
+	} else if (!task__is_self())
 		counter__add(OA_OP_FILE, OA_C_INVISIBLE); /* dropped here, before any argument is kept */
 	return 0;
 }
@@ -124,10 +125,10 @@ static __noinline int file__exit(long id, long ret)
 
 	if (!s)
 		return 0;
-	took = args__take(args__tid(), id, &a, OA_RK_FILE);
+	took = args__take(OA_ARGS_DEDICATED, id, &a, OA_RK_FILE);
 	if (took) {
 		if (took == ARGS_STALE)
-			counter__add(OA_OP_FILE, OA_C_STALE);
+			counter__add(OA_OP_FILE, OA_C_ARGS_LOST);
 		return 0;
 	}
 	visible = vis__get(&pid_ns, &mnt_ns) & OA_VIS_FILE;

@@ -91,10 +91,10 @@ static __noinline int net__exit(long id, long ret)
 	struct oa_net *e, *rb;
 	int visible, rules, flags, took;
 
-	took = args__take(args__tid(), id, &a, OA_RK_NETWORK);
+	took = args__take(OA_ARGS_DEDICATED, id, &a, OA_RK_NETWORK);
 	if (took) {
 		if (took == ARGS_STALE)
-			counter__add(OA_OP_NET, OA_C_STALE);
+			counter__add(OA_OP_NET, OA_C_ARGS_LOST);
 		return 0;
 	}
 	visible = vis__get(&pid_ns, &mnt_ns) & OA_VIS_NETWORK;
@@ -176,9 +176,11 @@ struct {
 	SEC("tp/syscalls/sys_enter_" #name)                                \
 	int oa_enter_##name(struct trace_event_raw_sys_enter *ctx)         \
 	{                                                                  \
-		if (sensor__wanted(OA_VIS_NETWORK, OA_RK_NETWORK))         \
-			args__store(args__tid(), ctx, nargs, OA_RK_NETWORK);\
-		else if (!task__is_self())                                 \
+		if (sensor__wanted(OA_VIS_NETWORK, OA_RK_NETWORK)) {       \
+			if (args__store(OA_ARGS_DEDICATED, ctx, nargs,     \
+					OA_RK_NETWORK))                    \
+				counter__add(OA_OP_NET, OA_C_ARGS_LOST);   \
+		} else if (!task__is_self())                               \
 			counter__add(OA_OP_NET, OA_C_INVISIBLE);           \
 		return 0;                                                  \
 	}                                                                  \

@@ -18,17 +18,17 @@ struct {
 	__type(value, __u32);
 } oa_syscall_filter SEC(".maps");
 
-static __noinline int sys__exit(__u64 key, long id, long ret)
+static __noinline int sys__exit(__u32 slot, long id, long ret)
 {
 	__u32 pid_ns, mnt_ns, rid = 0, verdict = 0;
 	struct oa_sys_args a;
 	struct oa_syscall *e;
 	int visible, rules, flags, took;
 
-	took = args__take(key, id, &a, OA_RK_SYSCALL);
+	took = args__take(slot, id, &a, OA_RK_SYSCALL);
 	if (took) {
 		if (took == ARGS_STALE)
-			counter__add(OA_OP_SYSCALL, OA_C_STALE);
+			counter__add(OA_OP_SYSCALL, OA_C_ARGS_LOST);
 		return 0;
 	}
 	visible = vis__get(&pid_ns, &mnt_ns) & OA_VIS_SYSCALL;
@@ -70,7 +70,7 @@ static __noinline int sys__exit(__u64 key, long id, long ret)
 SEC("tp")
 int oa_tail_sys_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return sys__exit(args__tid(), (__u32)ctx->id, ctx->ret);
+	return sys__exit(OA_ARGS_DEDICATED, (__u32)ctx->id, ctx->ret);
 }
 
 struct {
@@ -86,9 +86,11 @@ struct {
 	SEC("tp/syscalls/sys_enter_" #name)                                \
 	int oa_enter_##name(struct trace_event_raw_sys_enter *ctx)         \
 	{                                                                  \
-		if (sensor__wanted(OA_VIS_SYSCALL, OA_RK_SYSCALL))         \
-			args__store(args__tid(), ctx, nargs, OA_RK_SYSCALL); \
-		else if (!task__is_self())                                 \
+		if (sensor__wanted(OA_VIS_SYSCALL, OA_RK_SYSCALL)) {       \
+			if (args__store(OA_ARGS_DEDICATED, ctx, nargs,     \
+					OA_RK_SYSCALL))                    \
+				counter__add(OA_OP_SYSCALL, OA_C_ARGS_LOST); \
+		} else if (!task__is_self())                               \
 			counter__add(OA_OP_SYSCALL, OA_C_INVISIBLE);       \
 		return 0;                                                  \
 	}                                                                  \
@@ -112,8 +114,7 @@ int oa_raw_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct pt_regs *regs = (void *)ctx->args[0];
 	__u32 nr = ctx->args[1];
-	__u64 key = args__tid() | OA_ARGS_GENERIC;
-	struct oa_sys_args v = { .nr = nr, .epoch = args__epoch(OA_RK_SYSCALL) };
+	struct oa_sys_args *v;
 
 	if (!bpf_map_lookup_elem(&oa_syscall_filter, &nr))
 		return 0;
@@ -122,13 +123,20 @@ int oa_raw_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 			counter__add(OA_OP_SYSCALL, OA_C_INVISIBLE);
 		return 0;
 	}
-	v.a[0] = BPF_CORE_READ(regs, di);
-	v.a[1] = BPF_CORE_READ(regs, si);
-	v.a[2] = BPF_CORE_READ(regs, dx);
-	v.a[3] = BPF_CORE_READ(regs, r10);
-	v.a[4] = BPF_CORE_READ(regs, r8);
-	v.a[5] = BPF_CORE_READ(regs, r9);
-	bpf_map_update_elem(&oa_args, &key, &v, BPF_ANY);
+	v = args__slot(OA_ARGS_GENERIC, 1);
+	if (!v) {
+		counter__add(OA_OP_SYSCALL, OA_C_ARGS_LOST);
+		return 0;
+	}
+	v->nr = nr;
+	v->epoch = args__epoch(OA_RK_SYSCALL);
+	v->a[0] = BPF_CORE_READ(regs, di);
+	v->a[1] = BPF_CORE_READ(regs, si);
+	v->a[2] = BPF_CORE_READ(regs, dx);
+	v->a[3] = BPF_CORE_READ(regs, r10);
+	v->a[4] = BPF_CORE_READ(regs, r8);
+	v->a[5] = BPF_CORE_READ(regs, r9);
+	v->live = 1;
 	return 0;
 }
 
@@ -141,5 +149,5 @@ int oa_raw_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 
 	if (!bpf_map_lookup_elem(&oa_syscall_filter, &nr))
 		return 0;
-	return sys__exit(args__tid() | OA_ARGS_GENERIC, nr, ctx->args[1]);
+	return sys__exit(OA_ARGS_GENERIC, nr, ctx->args[1]);
 }

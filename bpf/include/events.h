@@ -169,8 +169,9 @@ struct oa_op_counters {
 	__u64 emitted;   /* records submitted to the ring buffer */
 	__u64 invisible; /* events dropped in kernel: category not visible and no rule matched */
 	__u64 dedup;     /* capability events suppressed by the (tgid, cap) dedupe */
-	__u64 stale;     /* syscall exits dropped: their stored enter args predate a detach
-			  * (older oa_epochs entry) or belong to another syscall number */
+	__u64 args_lost; /* syscall events dropped for want of usable enter args: the args an
+			  * exit found predate a detach (older oa_epochs entry) or are of another
+			  * syscall, or an enter could not keep them (no task storage) */
 };
 #define OA_OP_COUNTERS_SIZE 32
 

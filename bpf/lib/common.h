@@ -114,12 +114,12 @@ static __always_inline void counter__add(__u32 op, int which)
 	else if (which == 2)
 		c->dedup++;
 	else
-		c->stale++;
+		c->args_lost++;
 }
 #define OA_C_EMITTED 0
 #define OA_C_INVISIBLE 1
 #define OA_C_DEDUP 2
-#define OA_C_STALE 3
+#define OA_C_ARGS_LOST 3
 
 /* Identity of a task in its own pid namespace: numbers[level] of its struct pid. */
 static __always_inline __u32 pid__nr_at(struct pid *p, __u32 level)

@@ -66,7 +66,7 @@ export const LAYOUT = {
   },
   oa_op_counters: {
     size: 32,
-    fields: { emitted: [0, 8], invisible: [8, 8], dedup: [16, 8], stale: [24, 8] },
+    fields: { emitted: [0, 8], invisible: [8, 8], dedup: [16, 8], args_lost: [24, 8] },
   },
   oa_vis_key: { size: 8, fields: { pid_ns: [0, 4], mnt_ns: [4, 4] } },
   oa_epochs: { size: 32, fields: { epoch: [0, 32] } },

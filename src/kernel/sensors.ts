@@ -112,8 +112,9 @@ export interface OpCounters {
   emitted: number;
   invisible: number;
   dedup: number;
-  /** Exits dropped because their enter args predate a detach (oa_epochs). */
-  stale: number;
+  /** Events dropped for want of usable enter args: stored before a detach (oa_epochs) or of
+   *  another syscall, or not storable at enter (struct oa_op_counters.args_lost). */
+  argsLost: number;
 }
 
 export interface KernelSensorsStats {
@@ -357,7 +358,7 @@ export class KernelSensors {
     d.resolve();
   }
 
-  /** oa_epochs[kind] += 1: oa_args entries stored before now no longer pair with an exit. */
+  /** oa_epochs[kind] += 1: args stored (oa_args task storage) before now no longer pair with an exit. */
   private _bumpEpoch(kind: RuleKind): void {
     this._epochs.writeUInt32LE((this._epochs.readUInt32LE(kind * 4) + 1) >>> 0, kind * 4);
     native(() => binding().mapUpdate(this.objectHandle, EPOCHS_MAP, u32(0), this._epochs, MapUpdateFlag.Any), EPOCHS_MAP);
@@ -530,8 +531,8 @@ export class KernelSensors {
     const countersByOp: Partial<Record<Op, OpCounters>> = {};
     for (const op of OPS) {
       kernelDropsByOp[op] = Number(this._percpuSum('oa_drops', op, 1)[0]);
-      const [emitted = 0n, invisible = 0n, dedup = 0n, stale = 0n] = this._percpuSum('oa_counters', op, 4);
-      countersByOp[op] = { emitted: Number(emitted), invisible: Number(invisible), dedup: Number(dedup), stale: Number(stale) };
+      const [emitted = 0n, invisible = 0n, dedup = 0n, argsLost = 0n] = this._percpuSum('oa_counters', op, 4);
+      countersByOp[op] = { emitted: Number(emitted), invisible: Number(invisible), dedup: Number(dedup), argsLost: Number(argsLost) };
     }
     const rb = this._rb;
     const rs = rb ? native(() => binding().ringbufStats(rb)) : null;

@@ -1,6 +1,7 @@
 // Turns the kernel sensors' cumulative counters (KernelSensors.stats()) into the agent's metrics:
 // each call records the increase since the previous call. Losses by stage:
-//   kernel   reason "stale_args_<op>" syscall exits whose enter args predate a detach (oa_counters)
+//   kernel   reason "args_lost_<op>" syscall events without usable enter args: stored before a
+//                                    detach, or not storable (oa_counters.args_lost)
 //   ringbuf  reason "full_<op>"     records lost because no ring had room (oa_drops, per op)
 //            reason "handoff"        records drained but not handed to JS (drain thread closing)
 //   decode   reason <DecodeErrorReason> records the decoder rejected
@@ -32,7 +33,7 @@ export class KernelStatsRecorder {
       this.delta('ringbuf', `full_${OP_NAMES[Number(op)] ?? `op${op}`}`, n ?? 0);
     }
     for (const [op, c] of Object.entries(st.countersByOp)) {
-      if (c && c.stale > 0) this.delta('kernel', `stale_args_${OP_NAMES[Number(op)] ?? `op${op}`}`, c.stale);
+      if (c && c.argsLost > 0) this.delta('kernel', `args_lost_${OP_NAMES[Number(op)] ?? `op${op}`}`, c.argsLost);
     }
     this.delta('ringbuf', 'handoff', st.lostHandoff);
     for (const [reason, n] of Object.entries(st.decodeErrors)) this.delta('decode', reason, n ?? 0);

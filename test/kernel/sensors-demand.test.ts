@@ -1,7 +1,7 @@
 // Demand attachment of src/kernel/sensors.ts against the real kernel: a category nothing wants
 // has no programs attached (its syscalls run no BPF at all), a rule kind attaches its group
 // without any visibility, and an enter whose args were stored before a detach is never paired
-// with an exit after the re-attach (oa_epochs; counted as stale in oa_counters).
+// with an exit after the re-attach (oa_epochs; counted in oa_counters.args_lost).
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -102,24 +102,24 @@ describe('kernel sensors: demand attachment', function () {
       h.sensors.setVisibility(0, 0, NO_FILE);
       await h.sensors.attachSettled();
       writers.push(fs.openSync(a, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
-      await blockedInOpen(1); // open(A) returned with no exit program: its args stay in oa_args
+      await blockedInOpen(1); // open(A) returned with no exit program: its args stay live in oa_args
       h.sensors.setVisibility(0, 0, ALL_CATEGORIES);
       await h.sensors.attachSettled();
       assert.equal(h.sensors.epochs()[RuleKind.File], epoch0 + 1);
-      const stale0 = fileCounters().stale;
+      const lost0 = fileCounters().argsLost;
       const metrics = new AgentMetrics();
       const recorder = new KernelStatsRecorder(metrics);
       recorder.record(h.sensors.stats());
-      const dropped0 = metrics.dropCounts.get('kernel/stale_args_file') ?? 0;
+      const dropped0 = metrics.dropCounts.get('kernel/args_lost_file') ?? 0;
       writers.push(fs.openSync(b, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
       assert.equal(await closed, 0);
       await h.waitFor((r) => r.op === Op.ProcessExit && r.tgid === pid, 'exit record');
       assert.deepEqual(out.trim().split('\n'), ['open 3', 'open 4', 'open 5']);
       // Paired with open(A)'s stored args, open(B)'s exit would be reported (with A's arguments).
       assert.deepEqual(fileRecords(pid).map((e) => [e.syscall, e.path, e.ret]), [['open', '/etc/hostname', 5]]);
-      assert.equal(fileCounters().stale - stale0, 1, 'open(B) exit: stale args dropped and counted');
+      assert.equal(fileCounters().argsLost - lost0, 1, 'open(B) exit: stale args dropped and counted');
       recorder.record(h.sensors.stats());
-      assert.equal((metrics.dropCounts.get('kernel/stale_args_file') ?? 0) - dropped0, 1, 'events_dropped_total{stage="kernel",reason="stale_args_file"}');
+      assert.equal((metrics.dropCounts.get('kernel/args_lost_file') ?? 0) - dropped0, 1, 'events_dropped_total{stage="kernel",reason="args_lost_file"}');
     } finally {
       child.kill('SIGKILL');
       for (const fd of writers) fs.closeSync(fd);
