@@ -171,6 +171,7 @@ async function main(): Promise<void> {
     }
     const dropTotal = sum(a1, 'otelarmor_events_dropped_total') - sum(a0, 'otelarmor_events_dropped_total');
     const agentCpu = sum(a1, 'otelarmor_process_cpu_seconds_total') - cpu0;
+    const rego = (o: string) => (a1.get(`otelarmor_rego_decisions_total{outcome="${o}"}`) ?? 0) - (a0.get(`otelarmor_rego_decisions_total{outcome="${o}"}`) ?? 0);
     // Balance of the window: what reached the ring (or failed to) minus what the collector accepted.
     const lost = emitted + reserveDrops - accepted;
     const delivered = accepted / secs;
@@ -182,6 +183,7 @@ async function main(): Promise<void> {
       `  collector: ${accepted} log records accepted in ${secs.toFixed(2)} s = ${Math.round(delivered)} events/s delivered`,
       `  lost: ${lost} by balance (kernel emitted + reserve failures - collector accepted), ${dropTotal} by the agent's drop counters`,
       `  agent CPU ${agentCpu.toFixed(2)} s (${(agentCpu / Math.max(1, accepted) * 1e6).toFixed(1)} us/event delivered, ${(agentCpu / Math.max(1, counted) * 1e6).toFixed(1)} us/event counted), RSS ${((a1.get('otelarmor_process_resident_memory_bytes') ?? 0) / 1048576).toFixed(0)} MiB; ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(2)}`,
+      `  rego decisions: ${rego('cached')} cached, ${rego('evaluated')} evaluated`,
       cpuBudget(loopCpu / Math.max(1, opens), agentCpu / Math.max(1, counted), colCpu / Math.max(1, accepted)),
       `  target >= ${TARGET} events/s with 0 lost: ${ok ? 'MET' : 'MISSED'}`,
       '',

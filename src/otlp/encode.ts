@@ -1,6 +1,7 @@
 // Direct protobuf encoder for ExportLogsServiceRequest (opentelemetry-proto logs/v1, field
-// numbers in otel-and-tools.md §5.1/§7), from AgentEvents, one pass per record with lengths
-// computed before writing (no shifting). Output is byte-identical to the OTel SDK's
+// numbers in otel-and-tools.md §5.1/§7), from AgentEvents, one pass per record: string length
+// prefixes are sized for ASCII and corrected when UTF-8 needs more (writeStr), records go
+// straight into the request's own buffer. Output is byte-identical to the OTel SDK's
 // ProtobufLogsSerializer over toLogRecord() (test/unit/otlp/encode.test.ts); it exists because
 // that path costs ~50 µs/record here (attribute objects + two-pass serialisation).
 //
@@ -12,22 +13,23 @@ import type { AgentEvent } from '../events/types';
 import { eventNameOf, forEachAttribute, summaryOf, type AttrValue, type RecordOptions } from './record';
 import { severityOf } from './severity';
 
-type RunValue = string | number | boolean;
-/**
- * A node of the attribute-run trie: children by (key, value). The next key after a node is almost
- * always the same one (attributes come in a fixed order), so the first key's children sit in
- * `key`/`vals` and only other keys go through `others`.
- */
-interface TrieNode {
-  key: string | undefined;
-  vals: Map<RunValue, TrieNode> | undefined;
-  others: Map<string, Map<RunValue, TrieNode>> | undefined;
-  /** The encoded KeyValues of the run from the root to here, once a run ended here. */
-  bytes: Buffer | undefined;
+type CachedValue = string | number | boolean;
+/** Per attribute key: the encoded KeyValue of each value seen (arena slices), the last one used. */
+interface Slot {
+  readonly key: string;
+  /** Values unique per event or per file (UNCACHED): always encoded. */
+  readonly uncached: boolean;
+  vals: Map<CachedValue, Buffer>;
+  lastV: CachedValue | undefined;
+  lastB: Buffer | undefined;
 }
-const newNode = (): TrieNode => ({ key: undefined, vals: undefined, others: undefined, bytes: undefined });
-const TRIE_MAX = 50_000;
-/** Attributes whose values differ for (nearly) every event, or per file: never part of a run. */
+/** Values per key kept before that key's cache is emptied. */
+const VALUES_PER_KEY = 4096;
+/** Bytes of one arena; cached KeyValues live in arenas. */
+const ARENA_BYTES = 1 << 20;
+/** Arena bytes handed out before every cache is dropped (bounds the memory cached values hold). */
+const ARENA_BUDGET = 32 << 20;
+/** Attributes whose values differ for (nearly) every event, or per file: never cached. */
 const UNCACHED = new Set(['Timestamp', 'UpdatedTime', 'Resource', 'file.path', 'process.command_line']);
 
 const vlen = (v: number): number => (v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5);
@@ -86,54 +88,96 @@ export class LogsRequestEncoder {
   private readonly resourceBytes: Buffer;
   private readonly scopeBytes: Buffer;
   /**
-   * Runs of consecutive scalar attributes are cached as one encoded block, in a trie keyed by
-   * (key, value) pairs: most values repeat from event to event (cluster, node, pod, container,
-   * image, process ids and paths, Data), so a record's attributes become a few copies. Values
-   * unique per event or per file (UNCACHED), arrays and long strings break runs instead of
-   * growing the trie, and the trie is dropped when it exceeds TRIE_MAX nodes.
+   * Scalar attributes are cached as their encoded KeyValue bytes, per key and value: most values
+   * repeat from event to event (cluster, node, pod, container, image, process ids and paths,
+   * Data), so a record's attributes become copies. The cached bytes are slices of arenas, where
+   * values first seen together sit back to back; consecutive attributes whose cached slices are
+   * adjacent are copied as one range (for a run of events from one process, nearly the whole
+   * attribute list is one copy). Long strings, arrays and UNCACHED keys are encoded each time.
    */
-  private trie: TrieNode = newNode();
-  private trieNodes = 0;
-  private node: TrieNode | null = null;
-  private readonly pendK: string[] = [];
-  private readonly pendV: RunValue[] = [];
+  private readonly slots = new Map<string, Slot>();
+  /** The slot used at each attribute position of the last record (the key order is fixed). */
+  private readonly slotAt: (Slot | undefined)[] = [];
+  private attrAt = 0;
+  private arena = Buffer.allocUnsafe(ARENA_BYTES);
+  private arenaPos = 0;
+  private arenaUsed = 0;
+  /** Arena range [pendStart, pendEnd) still to be copied to the output. */
+  private pendArena: ArrayBufferLike = this.arena.buffer;
+  private pendStart = 0;
+  private pendEnd = 0;
+
   private readonly emitAttr = (k: string, v: AttrValue): void => {
-    if (typeof v === 'object' || (typeof v === 'string' && v.length > 256) || UNCACHED.has(k)) {
-      this.endRun();
+    const i = this.attrAt++;
+    let slot = this.slotAt[i];
+    if (slot === undefined || slot.key !== k) slot = this.slotAt[i] = this.slotOf(k);
+    if (slot.uncached || typeof v === 'object' || (typeof v === 'string' && v.length > 256)) {
+      this.flushPending();
       this.writeKeyValue(0x32, k, v);
       return;
     }
-    const parent = this.node ?? this.trie;
-    let byV = parent.key === k ? parent.vals : parent.others?.get(k);
-    if (!byV) {
-      byV = new Map();
-      if (parent.key === undefined) { parent.key = k; parent.vals = byV; } else (parent.others ??= new Map()).set(k, byV);
+    let b: Buffer | undefined;
+    if (slot.lastV === v && slot.lastB !== undefined) b = slot.lastB;
+    else {
+      b = slot.vals.get(v);
+      if (b === undefined) {
+        this.flushPending();
+        const start = this.pos;
+        this.writeKeyValue(0x32, k, v);
+        b = this.keep(slot, v, start);
+        slot.lastV = v;
+        slot.lastB = b;
+        // Already in the output: what follows it in the arena may extend from its end.
+        this.pendArena = b.buffer;
+        this.pendStart = this.pendEnd = b.byteOffset + b.length;
+        return;
+      }
+      slot.lastV = v;
+      slot.lastB = b;
     }
-    let child = byV.get(v);
-    if (!child) { child = newNode(); byV.set(v, child); this.trieNodes++; }
-    this.node = child;
-    this.pendK.push(k);
-    this.pendV.push(v);
+    if (b.buffer === this.pendArena && b.byteOffset === this.pendEnd) { this.pendEnd += b.length; return; }
+    this.flushPending();
+    this.pendArena = b.buffer;
+    this.pendStart = b.byteOffset;
+    this.pendEnd = b.byteOffset + b.length;
   };
 
-  /** Write the pending run: its cached block, or encode it and cache the bytes on the trie node. */
-  private endRun(): void {
-    const node = this.node;
-    if (!node) return;
-    this.node = null;
-    const n = this.pendK.length;
-    if (node.bytes) {
-      this.ensure(node.bytes.length);
-      this.buf.set(node.bytes, this.pos);
-      this.pos += node.bytes.length;
-    } else {
-      const start = this.pos;
-      for (let i = 0; i < n; i++) this.writeKeyValue(0x32, this.pendK[i]!, this.pendV[i]!);
-      node.bytes = Buffer.from(this.buf.subarray(start, this.pos));
+  private slotOf(k: string): Slot {
+    let s = this.slots.get(k);
+    if (s === undefined) {
+      s = { key: k, uncached: UNCACHED.has(k), vals: new Map(), lastV: undefined, lastB: undefined };
+      this.slots.set(k, s);
     }
-    this.pendK.length = 0;
-    this.pendV.length = 0;
-    if (this.trieNodes > TRIE_MAX) { this.trie = newNode(); this.trieNodes = 0; }
+    return s;
+  }
+
+  /** Copy output bytes [start, pos) into the arena and cache them as `v`'s KeyValue. */
+  private keep(slot: Slot, v: CachedValue, start: number): Buffer {
+    const n = this.pos - start;
+    if (this.arenaPos + n > ARENA_BYTES) {
+      this.arenaUsed += this.arenaPos;
+      if (this.arenaUsed > ARENA_BUDGET) {
+        for (const s of this.slots.values()) { s.vals = new Map(); s.lastV = undefined; s.lastB = undefined; }
+        this.arenaUsed = 0;
+      }
+      this.arena = Buffer.allocUnsafe(ARENA_BYTES);
+      this.arenaPos = 0;
+    }
+    this.buf.copy(this.arena, this.arenaPos, start, this.pos);
+    const b = this.arena.subarray(this.arenaPos, this.arenaPos + n);
+    this.arenaPos += n;
+    if (slot.vals.size >= VALUES_PER_KEY) slot.vals = new Map();
+    slot.vals.set(v, b);
+    return b;
+  }
+
+  private flushPending(): void {
+    const n = this.pendEnd - this.pendStart;
+    if (n === 0) return;
+    this.ensure(n);
+    this.buf.set(new Uint8Array(this.pendArena, this.pendStart, n), this.pos);
+    this.pos += n;
+    this.pendStart = this.pendEnd;
   }
 
   constructor(resourceAttributes: Record<string, string>, scope: { name: string; version: string }, private readonly opts: RecordOptions) {
@@ -152,23 +196,32 @@ export class LogsRequestEncoder {
     this.scopeBytes = Buffer.concat([Buffer.from([0x0a]), varintBuf(sc.length), sc]);
   }
 
-  /** One ExportLogsServiceRequest holding all events (a fresh Buffer the caller may keep). */
+  /** Mean encoded record size so far (sizes each request's buffer). */
+  private recordBytes = 2048;
+
+  /**
+   * One ExportLogsServiceRequest holding all events: a fresh Buffer the caller may keep. Records
+   * are written into a new buffer sized from the mean record so far, after room for the request
+   * header, which goes in front of them at the end: nothing is copied afterwards.
+   */
   encode(events: readonly AgentEvent[]): Buffer {
-    const HEADROOM = 32;
-    this.pos = HEADROOM;
+    const headMax = 12 + this.resourceBytes.length + this.scopeBytes.length;
+    this.buf = Buffer.allocUnsafe(headMax + Math.max(1024, Math.ceil(events.length * this.recordBytes * 1.125)));
+    this.pos = headMax;
     for (const ev of events) this.writeRecord(ev);
-    const recordsLen = this.pos - HEADROOM;
+    const recordsLen = this.pos - headMax;
+    if (events.length > 0) this.recordBytes = Math.max(64, Math.ceil(recordsLen / events.length));
     const scopeLogsLen = this.scopeBytes.length + recordsLen;
     const resourceLogsLen = this.resourceBytes.length + 1 + vlen(scopeLogsLen) + scopeLogsLen;
     const headLen = 1 + vlen(resourceLogsLen) + this.resourceBytes.length + 1 + vlen(scopeLogsLen) + this.scopeBytes.length;
-    const out = Buffer.allocUnsafe(headLen + recordsLen);
-    let p = 0;
+    const out = this.buf;
+    const start = headMax - headLen;
+    let p = start;
     out[p++] = 0x0a; p = putVarint(out, p, resourceLogsLen);
     p += this.resourceBytes.copy(out, p);
     out[p++] = 0x12; p = putVarint(out, p, scopeLogsLen);
-    p += this.scopeBytes.copy(out, p);
-    this.buf.copy(out, p, HEADROOM, this.pos);
-    return out;
+    this.scopeBytes.copy(out, p);
+    return out.subarray(start, this.pos);
   }
 
   private ensure(n: number): void {
@@ -184,42 +237,54 @@ export class LogsRequestEncoder {
 
   private varint(v: number): void { this.ensure(10); this.pos = putVarint(this.buf, this.pos, v); }
 
-  private writeStringField(tag: number, s: string): void {
-    const L = utf8Len(s);
-    this.ensure(6 + L);
-    this.buf[this.pos++] = tag;
-    this.pos = putVarint(this.buf, this.pos, L);
-    this.writeUtf8(s, L);
+  private writeStringField(tag: number, s: string): void { this.writeStr(tag, null, false, s); }
+
+  /**
+   * A string behind its length prefixes, in one pass over it: the prefixes are sized for an
+   * all-ASCII string (UTF-8 length = s.length), the bytes written after them, and in the rare
+   * case that the real length needs longer varints the bytes move up. Layouts:
+   *   nested=false:          tag len(s) s                                  (a string field)
+   *   nested, kp=null:       tag len(A) 0x0a len(s) s                      (an AnyValue field)
+   *   nested, kp=key prefix: tag len(KV) kp 0x12 len(A) 0x0a len(s) s      (a KeyValue)
+   */
+  private writeStr(tag: number, kp: Buffer | null, nested: boolean, s: string): void {
+    const n = s.length;
+    const kpl = kp === null ? 0 : kp.length;
+    if (n > 256) {
+      const L = Buffer.byteLength(s, 'utf8');
+      this.ensure(24 + kpl + L);
+      const p = this.putHeader(tag, kp, nested, L, this.pos);
+      this.pos = p + this.buf.write(s, p, L, 'utf8');
+      return;
+    }
+    this.ensure(24 + kpl + 3 * n);
+    const b = this.buf;
+    const h0 = headerLen(kpl, nested, n);
+    const at = this.pos + h0;
+    let end = putUtf8(b, at, s);
+    const L = end - at;
+    if (L !== n) {
+      const h1 = headerLen(kpl, nested, L);
+      if (h1 !== h0) { b.copyWithin(this.pos + h1, at, end); end += h1 - h0; }
+    }
+    this.putHeader(tag, kp, nested, L, this.pos);
+    this.pos = end;
   }
 
-  /** The UTF-8 bytes of s (L = utf8Len(s), space already ensured). */
-  private writeUtf8(s: string, L: number): void {
+  /** The prefixes of writeStr for a string of L bytes at p; returns where the bytes go. */
+  private putHeader(tag: number, kp: Buffer | null, nested: boolean, L: number, p: number): number {
     const b = this.buf;
-    let p = this.pos;
-    const n = s.length;
-    if (L === n && n <= 256) {
-      for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
-    } else if (n <= 256) {
-      for (let i = 0; i < n; i++) {
-        let c = s.charCodeAt(i);
-        if (c < 0x80) { b[p++] = c; continue; }
-        if (c < 0x800) { b[p++] = 0xc0 | (c >> 6); b[p++] = 0x80 | (c & 0x3f); continue; }
-        if (c >= 0xd800 && c <= 0xdfff) {
-          const d = i + 1 < n ? s.charCodeAt(i + 1) : 0;
-          if (c <= 0xdbff && (d & 0xfc00) === 0xdc00) {
-            c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-            i++;
-            b[p++] = 0xf0 | (c >> 18); b[p++] = 0x80 | ((c >> 12) & 0x3f); b[p++] = 0x80 | ((c >> 6) & 0x3f); b[p++] = 0x80 | (c & 0x3f);
-            continue;
-          }
-          c = 0xfffd; // lone surrogate, as Buffer.write encodes it
-        }
-        b[p++] = 0xe0 | (c >> 12); b[p++] = 0x80 | ((c >> 6) & 0x3f); b[p++] = 0x80 | (c & 0x3f);
-      }
-    } else {
-      p += b.write(s, p, L, 'utf8');
+    b[p++] = tag;
+    if (!nested) return putVarint(b, p, L);
+    const a = 1 + vlen(L) + L;
+    if (kp !== null) {
+      p = putVarint(b, p, kp.length + 1 + vlen(a) + a);
+      for (let i = 0; i < kp.length; i++) b[p++] = kp[i]!;
+      b[p++] = 0x12;
     }
-    this.pos = p;
+    p = putVarint(b, p, a);
+    b[p++] = 0x0a;
+    return putVarint(b, p, L);
   }
 
   private writeAny(v: AttrValue): void {
@@ -252,20 +317,7 @@ export class LogsRequestEncoder {
   private writeKeyValue(tag: number, k: string, v: AttrValue): void {
     const kp = this.keyPrefix(k);
     if (typeof v === 'string') {
-      const L = utf8Len(v);
-      const a = 1 + vlen(L) + L;
-      const kv = kp.length + 1 + vlen(a) + a;
-      this.ensure(16 + kp.length + L);
-      const b = this.buf;
-      let p = this.pos;
-      b[p++] = tag;
-      p = putVarint(b, p, kv);
-      for (let i = 0; i < kp.length; i++) b[p++] = kp[i]!;
-      b[p++] = 0x12;
-      p = putVarint(b, p, a);
-      b[p++] = 0x0a;
-      this.pos = putVarint(b, p, L);
-      this.writeUtf8(v, L);
+      this.writeStr(tag, kp, true, v);
       return;
     }
     const a = anySize(v);
@@ -308,16 +360,10 @@ export class LogsRequestEncoder {
     this.fixed64(0x09, ev.timeNs);
     this.u8(0x10); this.varint(sev.number);
     this.writeStringField(0x1a, sev.text);
-    const body = summaryOf(ev);
-    const L = utf8Len(body);
-    this.ensure(16 + L);
-    this.buf[this.pos++] = 0x2a;
-    this.pos = putVarint(this.buf, this.pos, 1 + vlen(L) + L);
-    this.buf[this.pos++] = 0x0a;
-    this.pos = putVarint(this.buf, this.pos, L);
-    this.writeUtf8(body, L);
+    this.writeStr(0x2a, null, true, summaryOf(ev));
+    this.attrAt = 0;
     forEachAttribute(ev, this.opts, this.emitAttr);
-    this.endRun();
+    this.flushPending();
     this.u8(0x38); this.u8(0);
     this.fixed64(0x59, ev.observedNs);
     this.writeStringField(0x62, eventNameOf(ev.ka));
@@ -330,6 +376,39 @@ export class LogsRequestEncoder {
     }
     putVarint(this.buf, lenAt, len);
   }
+}
+
+/** Bytes of writeStr's prefixes for a string of L bytes (kpl: key prefix length). */
+function headerLen(kpl: number, nested: boolean, L: number): number {
+  const hL = vlen(L);
+  if (!nested) return 1 + hL;
+  const a = 1 + hL + L;
+  const hA = vlen(a);
+  if (kpl === 0) return 1 + hA + 1 + hL;
+  return 1 + vlen(kpl + 1 + hA + a) + kpl + 1 + hA + 1 + hL;
+}
+
+/** UTF-8 of s (≤ 256 UTF-16 units, 3 bytes each ensured) at p; returns the end. A lone
+ * surrogate becomes U+FFFD, as Buffer.write encodes it. */
+function putUtf8(b: Buffer, p: number, s: string): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) { b[p++] = c; continue; }
+    if (c < 0x800) { b[p++] = 0xc0 | (c >> 6); b[p++] = 0x80 | (c & 0x3f); continue; }
+    if (c >= 0xd800 && c <= 0xdfff) {
+      const d = i + 1 < n ? s.charCodeAt(i + 1) : 0;
+      if (c <= 0xdbff && (d & 0xfc00) === 0xdc00) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        i++;
+        b[p++] = 0xf0 | (c >> 18); b[p++] = 0x80 | ((c >> 12) & 0x3f); b[p++] = 0x80 | ((c >> 6) & 0x3f); b[p++] = 0x80 | (c & 0x3f);
+        continue;
+      }
+      c = 0xfffd;
+    }
+    b[p++] = 0xe0 | (c >> 12); b[p++] = 0x80 | ((c >> 6) & 0x3f); b[p++] = 0x80 | (c & 0x3f);
+  }
+  return p;
 }
 
 function putVarint(b: Buffer, p: number, v: number): number {

@@ -67,4 +67,43 @@ describe('otlp/encode: direct encoder vs the OTel SDK serializer', () => {
     const enc = new LogsRequestEncoder(RES, SCOPE, { commandLine: false });
     assert.deepEqual(enc.encode(evs), sdkBytes(evs, false));
   });
+
+  it('is byte-identical where UTF-8 makes a length prefix longer than the ASCII guess (KeyValue, body, array element)', () => {
+    // Prefixes are sized for UTF-8 length = string length and corrected after the bytes: sweep
+    // lengths across the 1- to 2-byte varint boundary (128) of each nesting level with 1-, 2- and
+    // 3-byte characters, in cached (Message) and uncached (Resource) attributes, in the body
+    // (ProcessName is in it) and in string array elements (ATags).
+    const base = fixture('alert');
+    const evs: AgentEvent[] = [];
+    for (let k = 1; k <= 140; k++) {
+      for (const ch of ['a', 'é', '→']) {
+        const t = ch.repeat(k);
+        evs.push({ ...base, ka: { ...base.ka, Message: t, Resource: `/r${t}`, ProcessName: `/p${t}`, ATags: [t, 'x'], HostPID: k } });
+      }
+    }
+    const enc = new LogsRequestEncoder(RES, SCOPE, { commandLine: false });
+    for (let i = 0; i < evs.length; i += 97) {
+      const part = evs.slice(i, i + 97);
+      assert.deepEqual(enc.encode(part), sdkBytes(part, false));
+    }
+    assert.deepEqual(new LogsRequestEncoder(RES, SCOPE, { commandLine: false }).encode(evs), sdkBytes(evs, false));
+  });
+
+  it('cached attribute bytes survive arena turnover and per-key resets (values beyond the caps)', () => {
+    // More distinct values than one key keeps (4,096) and more cached bytes than one arena holds
+    // (1 MiB): the encoder drops and refills its caches; output stays byte-identical.
+    const base = fixture('alert');
+    const evs: AgentEvent[] = [];
+    for (let i = 0; i < 12_000; i++) {
+      evs.push({ ...base, ka: { ...base.ka, HostPID: i, Message: `m${i}`.padEnd(120, '.'), Source: `/bin/s${i % 5000}` } });
+    }
+    const enc = new LogsRequestEncoder(RES, SCOPE, { commandLine: false });
+    for (let i = 0; i < evs.length; i += 2048) {
+      const part = evs.slice(i, i + 2048);
+      assert.deepEqual(enc.encode(part), sdkBytes(part, false));
+    }
+    // Repeats after the resets.
+    const again = evs.slice(0, 3000);
+    assert.deepEqual(enc.encode(again), sdkBytes(again, false));
+  });
 });
