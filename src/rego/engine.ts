@@ -303,6 +303,22 @@ export class RegoEngine implements EventStage {
       const wanted = this.packs.filter((p) => p.ops.has(op));
       if (wanted.length === 0) continue;
       const fields = this.fields.get(op) ?? null;
+      if (fields !== null && wanted.every((p) => p.caches.has(op))) {
+        // Every pack caches this operation: decisions by projected values, JSON only for misses.
+        for (const pack of wanted) this.evalKeyed(pack, pack.ops.get(op)!.ep, pack.caches.get(op)!, events, idx, fields, json, matches);
+        if (profile) {
+          const parts: string[] = [];
+          const partIdx: number[] = [];
+          for (const i of idx) {
+            let s = json[i];
+            if (s === undefined) { try { s = json[i] = projectedEventJson(events[i]!, fields); } catch { s = json[i] = ''; } }
+            if (s !== '') { parts.push(s); partIdx.push(i); }
+          }
+          const group: Group = { events, parts, partIdx, index: new Map() };
+          if (parts.length) for (const pack of wanted) this.profileRules(pack, pack.ops.get(op)!.rules, group, this.chunks(parts)[0]!);
+        }
+        continue;
+      }
       // Serialise each event once and cut the group into chunks under maxInputChars.
       const parts: string[] = [];
       const partIdx: number[] = [];
@@ -368,20 +384,11 @@ export class RegoEngine implements EventStage {
     if (missed.size > 0) {
       this.opts.metrics?.regoDecisions('evaluated', missed.size);
       const uparts = [...missed.keys()];
-      const upos = [...missed.values()].map((ks) => ks[0]!);
-      const sub: Group = { events: g.events, parts: uparts, partIdx: upos.map((k) => partIdx[k]!), index: new Map() };
-      const got: RegoMatch[] = [];
-      const failed = new Set<number>();
-      for (const [a, b] of this.chunks(uparts)) this.evalChunk(pack, ep, sub, a, b, got, failed);
-      const decided = new Map<number, RegoAlert[]>(); // event index of the representative → alerts
-      for (const m of got) {
-        const l = decided.get(m.index);
-        if (l) l.push(m.alert); else decided.set(m.index, [m.alert]);
-      }
+      const reps = [...missed.values()].map((ks) => partIdx[ks[0]!]!);
+      const { decided, failed } = this.decideDistinct(pack, ep, g.events, uparts, reps);
       let u = 0;
       for (const [key, ks] of missed) {
-        const rep = sub.partIdx[u]!;
-        const alerts = (decided.get(rep) ?? []).sort((x, y) => (x.rule < y.rule ? -1 : x.rule > y.rule ? 1 : 0));
+        const alerts = decided[u]!;
         if (!failed.has(u)) cache.set(key, alerts);
         u++;
         for (const k of ks) for (const alert of alerts) found.push({ index: partIdx[k]!, alert });
@@ -389,6 +396,73 @@ export class RegoEngine implements EventStage {
     }
     found.sort(byRuleThenEvent);
     for (const m of found) out.push(m);
+  }
+
+  /**
+   * evalCached without building the JSON of events whose decision is cached: each event's
+   * projected values are looked up in the cache's trie; the missed ones are serialised (into
+   * `json`, shared with the other packs of the batch), evaluated once per distinct JSON, and
+   * their decisions stored under each event's values. Same matches and order as evalCached.
+   */
+  private evalKeyed(pack: Pack, ep: number, cache: DecisionCache, events: readonly AgentEvent[], idx: readonly number[],
+    fields: InputFields, json: (string | undefined)[], out: RegoMatch[]): void {
+    const found: RegoMatch[] = [];
+    const missIdx: number[] = [];
+    for (const i of idx) {
+      const hit = cache.lookup(events[i]!, fields);
+      if (hit === undefined) { missIdx.push(i); continue; }
+      for (const alert of hit) found.push({ index: i, alert });
+    }
+    const missed = new Map<string, number[]>(); // projected JSON → event indexes
+    for (const i of missIdx) {
+      let s = json[i];
+      if (s === undefined) {
+        try { s = json[i] = projectedEventJson(events[i]!, fields); } catch (e) {
+          json[i] = ''; // counted once, not again by the next pack
+          this.lastError = `event ${i}: ${errText(e)}`;
+          this.opts.metrics?.dropped('pipeline', 'rego_unserialisable');
+          continue;
+        }
+      }
+      if (s === '') continue;
+      const same = missed.get(s);
+      if (same) same.push(i); else missed.set(s, [i]);
+    }
+    cache.misses += missed.size;
+    this.opts.metrics?.regoDecisions('cached', idx.length - missed.size);
+    if (missed.size > 0) {
+      this.opts.metrics?.regoDecisions('evaluated', missed.size);
+      const { decided, failed } = this.decideDistinct(pack, ep, events, [...missed.keys()], [...missed.values()].map((l) => l[0]!));
+      let u = 0;
+      for (const same of missed.values()) {
+        const alerts = decided[u]!;
+        const ok = !failed.has(u++);
+        for (const i of same) {
+          if (ok) cache.store(events[i]!, fields, alerts);
+          for (const alert of alerts) found.push({ index: i, alert });
+        }
+      }
+    }
+    found.sort(byRuleThenEvent);
+    for (const m of found) out.push(m);
+  }
+
+  /**
+   * Evaluate distinct projected events `parts` (parts[u] is events[reps[u]]): the alerts of each,
+   * in rule-name order, and the positions whose evaluation failed (their decision is not cached).
+   */
+  private decideDistinct(pack: Pack, ep: number, events: readonly AgentEvent[], parts: string[], reps: number[]): { decided: RegoAlert[][]; failed: Set<number> } {
+    const sub: Group = { events, parts, partIdx: reps, index: new Map() };
+    const got: RegoMatch[] = [];
+    const failed = new Set<number>();
+    for (const [a, b] of this.chunks(parts)) this.evalChunk(pack, ep, sub, a, b, got, failed);
+    const byRep = new Map<number, RegoAlert[]>(); // event index of the representative → alerts
+    for (const m of got) {
+      const l = byRep.get(m.index);
+      if (l) l.push(m.alert); else byRep.set(m.index, [m.alert]);
+    }
+    const decided = reps.map((r) => (byRep.get(r) ?? []).sort((x, y) => (x.rule < y.rule ? -1 : x.rule > y.rule ? 1 : 0)));
+    return { decided, failed };
   }
 
   /** Decision-cache statistics summed over packs (tests, diagnostics). */

@@ -3,7 +3,7 @@
 // rule case, batch after batch), each distinct projected event is evaluated once, and a pack
 // calling a nondeterministic builtin is never cached.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -24,6 +24,7 @@ describe('rego decision cache (real wasm)', function () {
   let dir: string;
   let bundle: string;
   let clock: string;
+  let full: string;
   let recorded: AgentEvent[];
   const shadow = (): AgentEvent => open('/etc/shadow', O.RDONLY, { path: '/usr/bin/cat', args: ['cat', '/etc/shadow'], parent: '/usr/bin/bash' });
 
@@ -34,6 +35,13 @@ describe('rego decision cache (real wasm)', function () {
     clock = path.join(dir, 'clock.tar.gz');
     buildRules(path.join(ROOT, 'policies', 'rego'), bundle, opa);
     buildRules(path.join(ROOT, 'test', 'fixtures', 'rego', 'clock-pack'), clock, opa);
+    // The default pack with one rule declaring `custom.input: full`: its events are not projected.
+    const src = path.join(dir, 'full-src');
+    cpSync(path.join(ROOT, 'policies', 'rego'), src, { recursive: true });
+    const rule = path.join(src, 'credential_file_read.rego');
+    writeFileSync(rule, readFileSync(rule, 'utf8').replace('# custom:\n', '# custom:\n#   input: full\n'));
+    full = path.join(dir, 'full.tar.gz');
+    buildRules(src, full, opa);
     recorded = gunzipSync(readFileSync(path.join(ROOT, 'bench', 'rego', 'recorded-mix.jsonl.gz')))
       .toString('utf8').split('\n').filter((l) => l.trim() !== '').map(parseEventLine);
   });
@@ -66,6 +74,26 @@ describe('rego decision cache (real wasm)', function () {
     // Second pass: every decision came from the cache (fewer distinct events than its capacity).
     const s = cached.cacheStats();
     assert.equal(s.misses, s.entries);
+  });
+
+  it('caches a full-input pack (custom.input: full) by event JSON: exactly the uncached alerts', async () => {
+    const cached = await RegoEngine.load([full]);
+    const plain = await RegoEngine.load([full], { decisionCache: 0 });
+    assert.equal((cached as unknown as { fields: Map<string, unknown> }).fields.get('File'), null);
+    const events: AgentEvent[] = [];
+    CASES.forEach((c, k) => events.push(c.event, ...recorded.slice(k * 20, k * 20 + 20), c.event));
+    let alerts = 0;
+    for (let pass = 0; pass < 2; pass++) {
+      for (let a = 0; a < events.length; a += 257) {
+        const batch = events.slice(a, a + 257);
+        const want = sorted(plain.evaluate(batch));
+        assert.deepEqual(sorted(cached.evaluate(batch)), want, `pass ${pass}, batch at ${a}`);
+        alerts += want.length;
+      }
+    }
+    assert.ok(alerts > 0);
+    const s = cached.cacheStats();
+    assert.ok(s.hits > 0 && s.misses > 0 && s.entries === s.misses, JSON.stringify(s));
   });
 
   it('evaluates each distinct projected event once; identical events share its decision', async () => {
@@ -120,5 +148,32 @@ describe('rego decision cache (real wasm)', function () {
     assert.deepEqual([c.hits, c.misses], [3, 1]);
     c.set('x'.repeat(MAX_KEY_CHARS + 1), none); // too long to keep
     assert.equal(c.get('x'.repeat(MAX_KEY_CHARS + 1)), undefined);
+  });
+
+  it('keys by projected values: objects never meet strings of their JSON, null is not undefined, long values are not kept', () => {
+    const c = new DecisionCache(2);
+    const F = { ka: ['ProcessName', 'Resource'], extras: ['args'] };
+    const ev = (p: unknown, r: unknown, args: unknown): AgentEvent => ({ ...shadow(), ka: { ...shadow().ka, ProcessName: p as string, Resource: r as string }, extras: { ...shadow().extras, args: args as string[] } });
+    const A = [{ rule: 'a', severity: '1', message: 'm', tags: [], mitre: [] }];
+    c.store(ev('/bin/x', '/etc/a', ['x', '-v']), F, A);
+    assert.equal(c.lookup(ev('/bin/x', '/etc/a', ['x', '-v']), F), A); // equal values, other objects
+    assert.equal(c.lookup(ev('/bin/x', '/etc/a', '["x","-v"]'), F), undefined); // a string with the array's JSON
+    assert.equal(c.lookup(ev('/bin/x', '/etc/a', ['x']), F), undefined);
+    assert.equal(c.lookup(ev('/bin/x', null, ['x', '-v']), F), undefined);
+    c.store(ev('/bin/x', null, ['x', '-v']), F, []);
+    assert.equal(c.lookup(ev('/bin/x', undefined, ['x', '-v']), F), undefined);
+    assert.deepEqual(c.lookup(ev('/bin/x', null, ['x', '-v']), F), []);
+    const long = `/${'d'.repeat(MAX_KEY_CHARS)}`;
+    c.store(ev('/bin/x', long, []), F, A);
+    assert.equal(c.lookup(ev('/bin/x', long, []), F), undefined);
+    // Two generations of `capacity` (2) entries: a third entry retires the first two, a fourth
+    // after a hit in the previous generation drops what was not hit.
+    assert.equal(c.size, 2);
+    c.store(ev('/bin/y', '/etc/b', []), F, A); // current: (y); previous: (x a, x null)
+    assert.equal(c.lookup(ev('/bin/x', '/etc/a', ['x', '-v']), F), A); // moved: current (y, x a)
+    c.store(ev('/bin/z', '/etc/c', []), F, A); // current full: previous (y, x a), current (z)
+    assert.equal(c.lookup(ev('/bin/x', null, ['x', '-v']), F), undefined);
+    assert.equal(c.lookup(ev('/bin/x', '/etc/a', ['x', '-v']), F), A);
+    assert.equal(c.lookup(ev('/bin/y', '/etc/b', []), F), A);
   });
 });
