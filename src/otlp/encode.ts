@@ -10,7 +10,7 @@
 // 6: KeyValue*, 7: 0, 11: fixed64 observed, 12: event_name}; AnyValue{1: string, 2: bool,
 // 3: int64, 4: double, 5: ArrayValue{1: AnyValue*}}.
 import type { AgentEvent } from '../events/types';
-import { eventNameOf, forEachAttribute, summaryOf, type AttrValue, type RecordOptions } from './record';
+import { eventNameOf, forEachAttribute, summaryParts, type AttrValue, type RecordOptions } from './record';
 import { severityOf } from './severity';
 
 type CachedValue = string | number | boolean;
@@ -106,6 +106,13 @@ export class LogsRequestEncoder {
   private pendArena: ArrayBufferLike = this.arena.buffer;
   private pendStart = 0;
   private pendEnd = 0;
+  /** The cached value the pending range is exactly, if it is one. */
+  private pendOne: Buffer | undefined;
+  /**
+   * Views of merged ranges, per arena and start offset: the same runs recur record after record,
+   * so their views are made once (a view per copy would be most of what a record allocates).
+   */
+  private readonly runViews = new WeakMap<ArrayBufferLike, Map<number, Buffer[]>>();
 
   private readonly emitAttr = (k: string, v: AttrValue): void => {
     const i = this.attrAt++;
@@ -135,11 +142,16 @@ export class LogsRequestEncoder {
       slot.lastV = v;
       slot.lastB = b;
     }
-    if (b.buffer === this.pendArena && b.byteOffset === this.pendEnd) { this.pendEnd += b.length; return; }
+    if (b.buffer === this.pendArena && b.byteOffset === this.pendEnd) {
+      this.pendOne = this.pendStart === this.pendEnd ? b : undefined;
+      this.pendEnd += b.length;
+      return;
+    }
     this.flushPending();
     this.pendArena = b.buffer;
     this.pendStart = b.byteOffset;
     this.pendEnd = b.byteOffset + b.length;
+    this.pendOne = b;
   };
 
   private slotOf(k: string): Slot {
@@ -175,8 +187,25 @@ export class LogsRequestEncoder {
     const n = this.pendEnd - this.pendStart;
     if (n === 0) return;
     this.ensure(n);
-    this.buf.set(new Uint8Array(this.pendArena, this.pendStart, n), this.pos);
+    let v = this.pendOne;
+    if (v === undefined) {
+      let views = this.runViews.get(this.pendArena);
+      if (views === undefined) this.runViews.set(this.pendArena, (views = new Map()));
+      // Runs of a few lengths start at one offset (records that share a prefix of values).
+      const at = views.get(this.pendStart);
+      if (at !== undefined) for (let i = 0; i < at.length; i++) if (at[i]!.length === n) { v = at[i]; break; }
+      if (v === undefined) {
+        v = Buffer.from(this.pendArena, this.pendStart, n);
+        if (at === undefined) {
+          if (views.size >= VALUES_PER_KEY) views.clear();
+          views.set(this.pendStart, [v]);
+        } else if (at.length < 8) at.push(v);
+        else at[0] = v;
+      }
+    }
+    this.buf.set(v, this.pos);
     this.pos += n;
+    this.pendOne = undefined;
     this.pendStart = this.pendEnd;
   }
 
@@ -271,6 +300,33 @@ export class LogsRequestEncoder {
     this.pos = end;
   }
 
+  /** The summary's pieces, parts[0..partn) (the array is reused: no allocation per record). */
+  private readonly parts: string[] = [];
+  private partn = 0;
+  private readonly addPart = (s: string): void => { this.parts[this.partn++] = s; };
+
+  /** LogRecord.body (5): AnyValue{string} of the concatenated pieces, as writeStr would write it. */
+  private writeBody(): void {
+    const parts = this.parts;
+    const k = this.partn;
+    let n = 0;
+    for (let i = 0; i < k; i++) n += parts[i]!.length;
+    if (n > 256) { this.writeStr(0x2a, null, true, parts.slice(0, k).join('')); return; }
+    this.ensure(24 + 3 * n);
+    const b = this.buf;
+    const h0 = headerLen(0, true, n);
+    const at = this.pos + h0;
+    let end = at;
+    for (let i = 0; i < k; i++) end = putUtf8(b, end, parts[i]!);
+    const L = end - at;
+    if (L !== n) {
+      const h1 = headerLen(0, true, L);
+      if (h1 !== h0) { b.copyWithin(this.pos + h1, at, end); end += h1 - h0; }
+    }
+    this.putHeader(0x2a, null, true, L, this.pos);
+    this.pos = end;
+  }
+
   /** The prefixes of writeStr for a string of L bytes at p; returns where the bytes go. */
   private putHeader(tag: number, kp: Buffer | null, nested: boolean, L: number, p: number): number {
     const b = this.buf;
@@ -342,10 +398,19 @@ export class LogsRequestEncoder {
     this.buf[this.pos++] = Number(x);
   }
 
+  /** 64-bit scratch: storing a bigint there takes it modulo 2^64 without allocating (BigInt ops do). */
+  private readonly u64 = new BigUint64Array(1);
+  private readonly u64b = new Uint8Array(this.u64.buffer);
+
   private fixed64(tag: number, ns: bigint): void {
     this.ensure(9);
-    this.buf[this.pos++] = tag;
-    this.pos = this.buf.writeBigUInt64LE(ns < 0n ? 0n : BigInt.asUintN(64, ns), this.pos);
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = tag;
+    this.u64[0] = ns < 0n ? 0n : ns;
+    const s = this.u64b; // little-endian on every platform Node runs this agent on (x86_64, arm64)
+    b[p++] = s[0]!; b[p++] = s[1]!; b[p++] = s[2]!; b[p++] = s[3]!; b[p++] = s[4]!; b[p++] = s[5]!; b[p++] = s[6]!; b[p++] = s[7]!;
+    this.pos = p;
   }
 
   private writeRecord(ev: AgentEvent): void {
@@ -360,7 +425,9 @@ export class LogsRequestEncoder {
     this.fixed64(0x09, ev.timeNs);
     this.u8(0x10); this.varint(sev.number);
     this.writeStringField(0x1a, sev.text);
-    this.writeStr(0x2a, null, true, summaryOf(ev));
+    this.partn = 0;
+    summaryParts(ev, this.addPart);
+    this.writeBody();
     this.attrAt = 0;
     forEachAttribute(ev, this.opts, this.emitAttr);
     this.flushPending();

@@ -61,6 +61,22 @@ export function splitImage(image: string): { name: string; tag?: string } {
   return { name: ref };
 }
 
+const IMAGES = new Map<string, { name: string; tags: string[] | undefined }>();
+/**
+ * splitImage of an image reference, made once per reference (a node runs few images). The tags
+ * array is shared: consumers copy it (attributesOf) or only read it (the wire encoder).
+ */
+function imageAttrs(image: string): { name: string; tags: string[] | undefined } {
+  let a = IMAGES.get(image);
+  if (a === undefined) {
+    const img = splitImage(image);
+    a = { name: img.name, tags: img.tag ? [img.tag] : undefined };
+    if (IMAGES.size >= 1024) IMAGES.clear();
+    IMAGES.set(image, a);
+  }
+  return a;
+}
+
 function transportOf(ev: AgentEvent): string | undefined {
   const x = ev.extras;
   if (x.sockaddr?.family === 'AF_UNIX' || x.socket?.domain === 'AF_UNIX') return 'unix';
@@ -74,6 +90,17 @@ function transportOf(ev: AgentEvent): string | undefined {
 }
 
 export type AttrValue = string | number | boolean | string[];
+
+const EVENT_DATA_KEYS = new Map<string, string>();
+/** `EventData.<k>`, made once per member name (bounded: names come from the agent's own code). */
+function eventDataKey(k: string): string {
+  let s = EVENT_DATA_KEYS.get(k);
+  if (s === undefined) {
+    s = `EventData.${k}`;
+    if (EVENT_DATA_KEYS.size < 1024) EVENT_DATA_KEYS.set(k, s);
+  }
+  return s;
+}
 
 /**
  * Visit the record attributes of an event in their fixed order (KubeArmor fields in proto order,
@@ -130,9 +157,10 @@ export function forEachAttribute(ev: AgentEvent, opts: RecordOptions, emit: (key
     emit('ExecEvent.ExecutableName', ka.ExecEvent.ExecutableName);
   }
   if (ka.EventData) {
-    for (const k of Object.keys(ka.EventData)) {
-      const v = ka.EventData[k];
-      if (v !== undefined) emit(`EventData.${k}`, v);
+    const ed = ka.EventData;
+    for (const k in ed) {
+      const v = ed[k];
+      if (v !== undefined) emit(eventDataKey(k), v);
     }
   }
   if (ka.NamespaceName) emit(ATTR_K8S_NAMESPACE_NAME, ka.NamespaceName);
@@ -140,9 +168,9 @@ export function forEachAttribute(ev: AgentEvent, opts: RecordOptions, emit: (key
   if (ka.ContainerName) emit(ATTR_K8S_CONTAINER_NAME, ka.ContainerName);
   if (ka.ContainerID) emit(ATTR_CONTAINER_ID, ka.ContainerID);
   if (ka.ContainerImage) {
-    const img = splitImage(ka.ContainerImage);
+    const img = imageAttrs(ka.ContainerImage);
     emit(ATTR_CONTAINER_IMAGE_NAME, img.name);
-    if (img.tag) emit(ATTR_CONTAINER_IMAGE_TAGS, [img.tag]);
+    if (img.tags) emit(ATTR_CONTAINER_IMAGE_TAGS, img.tags);
   }
   emit(ATTR_PROCESS_PID, ka.HostPID);
   emit(ATTR_PROCESS_PARENT_PID, ka.HostPPID);
@@ -205,43 +233,59 @@ function protoText(ev: AgentEvent): string {
 
 /** One-line human summary, e.g. `/usr/bin/cat opened /etc/shadow (O_RDONLY) → Passed`. */
 export function summaryOf(ev: AgentEvent): string {
+  let s = '';
+  summaryParts(ev, (piece) => { s += piece; });
+  return s;
+}
+
+/**
+ * The summary as pieces handed to `add` in order (their concatenation is summaryOf): the wire
+ * encoder writes them one after the other instead of building the string.
+ */
+export function summaryParts(ev: AgentEvent, add: (piece: string) => void): void {
   const ka = ev.ka;
   const x = ev.extras;
-  let s: string;
+  if (ka.Operation === 'AlertThreshold') {
+    add(ka.Message ?? 'alert threshold reached');
+    return;
+  }
+  if (isAlert(ka.Type) && ka.PolicyName) { add('['); add(ka.PolicyName); add('] '); }
   switch (ka.Operation) {
     case 'Process':
-      s = `${ka.Source || ka.ParentProcessName || actorOf(ka)} executed ${ka.Resource || x.path || '?'}`;
+      add(ka.Source || ka.ParentProcessName || actorOf(ka)); add(' executed '); add(ka.Resource || x.path || '?');
       break;
     case 'File': {
       const verb = FILE_VERBS[x.syscall] ?? `${x.syscall || 'accessed'}`;
-      const flags = x.openFlagNames?.length ? ` (${x.openFlagNames.join('|')})` : '';
-      s = `${actorOf(ka)} ${verb} ${x.path ?? ka.Resource ?? '?'}${verb === 'opened' ? flags : ''}`;
+      add(actorOf(ka)); add(' '); add(verb); add(' '); add(x.path ?? ka.Resource ?? '?');
+      const names = x.openFlagNames;
+      if (verb === 'opened' && names?.length) {
+        add(' (');
+        for (let i = 0; i < names.length; i++) { if (i > 0) add('|'); add(names[i]!); }
+        add(')');
+      }
       break;
     }
     case 'Network':
       switch (x.syscall) {
-        case 'connect': s = `${actorOf(ka)} connected to ${peerText(ev)}${protoText(ev)}`; break;
-        case 'bind': s = `${actorOf(ka)} bound ${peerText(ev)}${protoText(ev)}`; break;
-        case 'accept': case 'accept4': s = `${actorOf(ka)} accepted ${peerText(ev)}${protoText(ev)}`; break;
-        case 'listen': s = `${actorOf(ka)} listened${protoText(ev)}`; break;
-        case 'socket': s = `${actorOf(ka)} created socket ${ka.Resource ?? ''}`.trimEnd(); break;
-        default: s = `${actorOf(ka)} ${x.syscall || 'network'} ${ka.Resource ?? ''}`.trimEnd();
+        case 'connect': add(actorOf(ka)); add(' connected to '); add(peerText(ev)); add(protoText(ev)); break;
+        case 'bind': add(actorOf(ka)); add(' bound '); add(peerText(ev)); add(protoText(ev)); break;
+        case 'accept': case 'accept4': add(actorOf(ka)); add(' accepted '); add(peerText(ev)); add(protoText(ev)); break;
+        case 'listen': add(actorOf(ka)); add(' listened'); add(protoText(ev)); break;
+        case 'socket': add(`${actorOf(ka)} created socket ${ka.Resource ?? ''}`.trimEnd()); break;
+        default: add(`${actorOf(ka)} ${x.syscall || 'network'} ${ka.Resource ?? ''}`.trimEnd());
       }
       break;
     case 'Capabilities':
-      s = `${actorOf(ka)} used capability ${x.capability ? `CAP_${x.capability.toUpperCase()}` : ka.Resource ?? '?'}`;
+      add(actorOf(ka)); add(' used capability '); add(x.capability ? `CAP_${x.capability.toUpperCase()}` : ka.Resource ?? '?');
       break;
     case 'Syscall':
-      s = `${actorOf(ka)} called ${x.syscall || ka.Data || 'syscall'}${ka.Resource ? ` ${ka.Resource}` : ''}`;
+      add(actorOf(ka)); add(' called '); add(x.syscall || ka.Data || 'syscall');
+      if (ka.Resource) { add(' '); add(ka.Resource); }
       break;
-    case 'AlertThreshold':
-      return ka.Message ?? 'alert threshold reached';
     default:
-      s = `${actorOf(ka)} ${String(ka.Operation)} ${ka.Resource ?? ''}`.trimEnd();
+      add(`${actorOf(ka)} ${String(ka.Operation)} ${ka.Resource ?? ''}`.trimEnd());
   }
-  s += ` → ${ka.Result}`;
-  if (isAlert(ka.Type) && ka.PolicyName) s = `[${ka.PolicyName}] ${s}`;
-  return s;
+  add(' → '); add(`${ka.Result}`);
 }
 
 export function toLogRecord(ev: AgentEvent, ctx: RecordContext): ReadableLogRecord {

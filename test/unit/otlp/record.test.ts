@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { AgentEvent } from '../../../src/events/types';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { fixture } from '../../fixtures/events';
 import { attributesOf, nsToHrTime, splitImage, summaryOf, toLogRecord } from '../../../src/otlp/record';
@@ -85,6 +86,18 @@ describe('otlp/record', () => {
     assert.equal(summaryOf(fixture('alert')),
       '[ksp-wordpress-block-config] /usr/bin/cat opened /var/www/html/wp-config.php (O_RDONLY) → Permission denied');
     assert.equal(summaryOf(fixture('host-exec-alert')), '[hsp-block-useradd] /usr/bin/sudo executed /usr/sbin/useradd eve → Passed');
+    // Every operation's shape, built from one open event.
+    const base = fixture('open');
+    const with_ = (ka: Partial<AgentEvent['ka']>, extras: Partial<AgentEvent['extras']>): AgentEvent =>
+      ({ ...base, ka: { ...base.ka, ...ka }, extras: { ...base.extras, ...extras } });
+    assert.equal(summaryOf(with_({}, { openFlagNames: ['O_WRONLY', 'O_CREAT', 'O_TRUNC'] })), '/usr/bin/cat opened /etc/shadow (O_WRONLY|O_CREAT|O_TRUNC) → Passed');
+    assert.equal(summaryOf(with_({}, { syscall: 'unlinkat' })), '/usr/bin/cat deleted /etc/shadow → Passed');
+    assert.equal(summaryOf(with_({ Operation: 'Syscall', Resource: '' }, { syscall: 'ptrace' })), '/usr/bin/cat called ptrace → Passed');
+    assert.equal(summaryOf(with_({ Operation: 'Syscall', Resource: '/mnt' }, { syscall: 'mount' })), '/usr/bin/cat called mount /mnt → Passed');
+    assert.equal(summaryOf(with_({ Operation: 'Capabilities' }, { capability: 'net_raw' })), '/usr/bin/cat used capability CAP_NET_RAW → Passed');
+    assert.equal(summaryOf(with_({ Operation: 'Network', Resource: 'domain=AF_INET type=SOCK_STREAM ' }, { syscall: 'socket' })), '/usr/bin/cat created socket domain=AF_INET type=SOCK_STREAM → Passed');
+    assert.equal(summaryOf(with_({ Operation: 'Network' }, { syscall: 'listen', socket: { domain: 'AF_INET', type: 'SOCK_STREAM', protocol: 'TCP' } })), '/usr/bin/cat listened (TCP) → Passed');
+    assert.equal(summaryOf(with_({ Operation: 'AlertThreshold', Message: 'too many alerts' }, {})), 'too many alerts');
   });
 
   it('converts unix nanoseconds to an exact [s, ns] tuple', () => {
