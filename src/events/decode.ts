@@ -367,13 +367,19 @@ function decodeOne(b: Buffer, o: number, op: number): Decoded {
   }
 }
 
-/** Decodes a batch of raw records; never throws. */
-export function decodeBatch(buf: Buffer): DecodeResult {
+/**
+ * Decodes a batch of raw records from byte `start`, at most `max` of them; never throws. `next` is
+ * where the following record starts, buf.length once the batch is done (or its framing lost).
+ */
+export function decodeBatch(buf: Buffer, start = 0, max = Infinity): DecodeResult & { next: number } {
   const records: KernelRecord[] = [];
   const counts = new Map<DecodeErrorReason, number>();
   const bump = (r: DecodeErrorReason): void => void counts.set(r, (counts.get(r) ?? 0) + 1);
-  let o = 0;
+  let o = start;
+  let taken = 0;
   while (o < buf.length) {
+    if (taken >= max) return { records, errors: [...counts].map(([reason, count]) => ({ reason, count })), next: o };
+    taken++;
     if (buf.length - o < HDR_SIZE) {
       bump('truncated');
       break;
@@ -398,5 +404,5 @@ export function decodeBatch(buf: Buffer): DecodeResult {
     }
     o += size;
   }
-  return { records, errors: [...counts].map(([reason, count]) => ({ reason, count })) };
+  return { records, errors: [...counts].map(([reason, count]) => ({ reason, count })), next: buf.length };
 }

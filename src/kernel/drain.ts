@@ -16,8 +16,9 @@ export const SLICE = 2048;
 interface Pending {
   buf: Buffer;
   ack: () => void;
-  records?: KernelRecord[];
-  pos: number;
+  /** Byte offset of the next record to decode: a batch is decoded SLICE records at a time, so
+   * decoded records live for one onRecords call, not for the whole batch (up to 8 MiB). */
+  off: number;
   /** 1-based order of push() across both lanes. */
   seq: number;
 }
@@ -75,7 +76,7 @@ export class DrainScheduler {
 
   /** `priority`: a batch of the priority lane. */
   push(buf: Buffer, ack: () => void, priority = false): void {
-    (priority ? this.alerts : this.logs).push({ buf, ack, pos: 0, seq: ++this._pushed });
+    (priority ? this.alerts : this.logs).push({ buf, ack, off: 0, seq: ++this._pushed });
     this.schedule();
   }
 
@@ -93,7 +94,7 @@ export class DrainScheduler {
     let n = 0;
     for (const q of [this.alerts, this.logs]) {
       for (let p = q.shift(); p; p = q.shift()) {
-        n += p.records ? p.records.length - p.pos : decodeBatch(p.buf).records.length;
+        n += decodeBatch(p.buf, p.off).records.length;
         p.ack();
       }
     }
@@ -113,23 +114,18 @@ export class DrainScheduler {
     while (this.pending > 0 && Date.now() < until) {
       const q = this.alerts.length > 0 ? this.alerts : this.logs;
       const p = q.peek()!;
-      if (!p.records) {
-        const { records, errors } = decodeBatch(p.buf);
-        for (const e of errors) this.counters.decodeErrors.set(e.reason, (this.counters.decodeErrors.get(e.reason) ?? 0) + e.count);
-        p.records = records;
-        this.counters.decoded += records.length;
-      }
-      const end = Math.min(p.records.length, p.pos + SLICE);
-      if (end > p.pos) {
-        const slice = p.pos === 0 && end === p.records.length ? p.records : p.records.slice(p.pos, end);
+      const { records, errors, next } = decodeBatch(p.buf, p.off, SLICE);
+      for (const e of errors) this.counters.decodeErrors.set(e.reason, (this.counters.decodeErrors.get(e.reason) ?? 0) + e.count);
+      this.counters.decoded += records.length;
+      p.off = next;
+      if (records.length > 0) {
         try {
-          this.onRecords(slice);
+          this.onRecords(records);
         } catch {
-          this.counters.callbackErrors += slice.length;
+          this.counters.callbackErrors += records.length;
         }
       }
-      p.pos = end;
-      if (p.pos >= p.records.length) {
+      if (p.off >= p.buf.length) {
         q.shift();
         p.ack();
       }

@@ -171,15 +171,35 @@ describe('decodeBatch', () => {
       ],
     );
     const cut = decodeBatch(good.subarray(0, 90));
-    assert.deepEqual(cut, { records: [], errors: [{ reason: 'truncated', count: 1 }] });
+    assert.deepEqual(cut, { records: [], errors: [{ reason: 'truncated', count: 1 }], next: 90 });
     const zero = decodeBatch(Buffer.alloc(200));
-    assert.deepEqual(zero, { records: [], errors: [{ reason: 'bad_size', count: 1 }] });
+    assert.deepEqual(zero, { records: [], errors: [{ reason: 'bad_size', count: 1 }], next: 200 });
     for (let seed = 1; seed < 200; seed++) {
       const junk = Buffer.alloc(4096);
       let x = seed;
       for (let i = 0; i < junk.length; i++) junk[i] = (x = (x * 1103515245 + 12345) & 0x7fffffff) & 0xff;
       assert.doesNotThrow(() => decodeBatch(junk));
     }
-    assert.deepEqual(decodeBatch(Buffer.alloc(0)), { records: [], errors: [] });
+    assert.deepEqual(decodeBatch(Buffer.alloc(0)), { records: [], errors: [], next: 0 });
+    // In windows of `max` records from `start`: the same records and errors as in one call.
+    const all = Buffer.concat([good, unknown, badSize, unknownSyscall, good, good, good.subarray(0, 50)]);
+    const whole = decodeBatch(all);
+    for (const max of [1, 2, 3, 100]) {
+      const got: unknown[] = [];
+      const errs = new Map<string, number>();
+      let off = 0;
+      let calls = 0;
+      while (off < all.length) {
+        const w = decodeBatch(all, off, max);
+        assert.ok(w.next > off && w.records.length <= max, `max ${max}: ${off} -> ${w.next}`);
+        got.push(...w.records);
+        for (const e of w.errors) errs.set(e.reason, (errs.get(e.reason) ?? 0) + e.count);
+        off = w.next;
+        calls++;
+      }
+      assert.deepEqual(got, whole.records);
+      assert.deepEqual([...errs].sort(), whole.errors.map((e) => [e.reason, e.count]).sort());
+      assert.equal(calls, Math.ceil(7 / max));
+    }
   });
 });
