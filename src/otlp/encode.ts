@@ -82,7 +82,7 @@ function anySize(v: AttrValue): number {
 }
 
 export class LogsRequestEncoder {
-  private buf = Buffer.allocUnsafe(1 << 20);
+  private buf: Buffer = Buffer.allocUnsafe(1 << 20);
   private pos = 0;
   private readonly keyCache = new Map<string, Buffer>();
   private readonly resourceBytes: Buffer;
@@ -225,6 +225,17 @@ export class LogsRequestEncoder {
     this.scopeBytes = Buffer.concat([Buffer.from([0x0a]), varintBuf(sc.length), sc]);
   }
 
+  /**
+   * Buffers of requests the collector has fully read (release()), reused by encode(): a fresh
+   * multi-MiB buffer per request counts as external memory and makes V8 run full collections.
+   */
+  private spares: Buffer[] = [];
+
+  /** `req` (from encode()) was answered with success: its memory may hold a later request. */
+  release(req: Buffer): void {
+    if (this.spares.length < 4 && req.buffer.byteLength >= 64 * 1024) this.spares.push(Buffer.from(req.buffer)); // not a pool slab
+  }
+
   /** Mean encoded record size so far (sizes each request's buffer). */
   private recordBytes = 2048;
 
@@ -235,7 +246,10 @@ export class LogsRequestEncoder {
    */
   encode(events: readonly AgentEvent[]): Buffer {
     const headMax = 12 + this.resourceBytes.length + this.scopeBytes.length;
-    this.buf = Buffer.allocUnsafe(headMax + Math.max(1024, Math.ceil(events.length * this.recordBytes * 1.125)));
+    const size = headMax + Math.max(1024, Math.ceil(events.length * this.recordBytes * 1.125));
+    let spare: Buffer | undefined;
+    while ((spare = this.spares.pop()) !== undefined && spare.length < size);
+    this.buf = spare ?? Buffer.allocUnsafe(size);
     this.pos = headMax;
     for (const ev of events) this.writeRecord(ev);
     const recordsLen = this.pos - headMax;

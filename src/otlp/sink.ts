@@ -192,6 +192,7 @@ export class OtlpSink implements EventSink {
       const secs = Number(process.hrtime.bigint() - t0) / 1e9;
       this.metrics.exportDuration(l.signal, o.ok ? 'success' : 'failure', secs);
       if (o.ok) {
+        this.encoder.release(req);
         l.failures = 0;
         l.lastError = '';
         const accepted = batch.length - Math.min(o.rejected, batch.length);

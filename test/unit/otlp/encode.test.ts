@@ -106,4 +106,23 @@ describe('otlp/encode: direct encoder vs the OTel SDK serializer', () => {
     const again = evs.slice(0, 3000);
     assert.deepEqual(enc.encode(again), sdkBytes(again, false));
   });
+
+  it('reuses the memory of released requests (never a pool slab), with correct bytes', () => {
+    const fx = loadEvents();
+    const evs: AgentEvent[] = [];
+    for (let i = 0; i < 600; i++) evs.push({ ...fx[i % fx.length]!, timeNs: fx[i % fx.length]!.timeNs + BigInt(i) });
+    const enc = new LogsRequestEncoder(RES, SCOPE, { commandLine: false });
+    const a = enc.encode(evs.slice(0, 300));
+    enc.release(a);
+    const b = enc.encode(evs.slice(300));
+    assert.equal(b.buffer, a.buffer);
+    assert.deepEqual(b, sdkBytes(evs.slice(300), false));
+    // A one-record request lives in Node's shared 8 KiB pool: never handed out again.
+    const small = enc.encode(evs.slice(0, 1));
+    assert.ok(small.buffer.byteLength < 64 * 1024);
+    enc.release(small);
+    const c = enc.encode(evs.slice(0, 2));
+    assert.notEqual(c.buffer, small.buffer);
+    assert.deepEqual(c, sdkBytes(evs.slice(0, 2), false));
+  });
 });
