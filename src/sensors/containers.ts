@@ -93,6 +93,8 @@ export class ContainerResolver {
   readonly procRoot: string;
   readonly hostPidNs: number;
   private readonly cache = new Map<string, CacheEntry>();
+  /** The entry of the last pair resolved through the cache. */
+  private last: { pidNs: number; mntNs: number; entry: CacheEntry } | undefined;
   private readonly maxEntries: number;
   private readonly negativeTtlMs: number;
   private readonly now: () => number;
@@ -118,10 +120,13 @@ export class ContainerResolver {
    */
   resolve(tgid: number, pidNs: number, mntNs: number, fallbackTgids: readonly number[] = []): Attribution {
     if (pidNs === this.hostPidNs || pidNs === 0) return HOST;
+    const now = this.now();
+    // Events come in runs from one container: the last pair's answer, while it is valid.
+    const last = this.last;
+    if (last !== undefined && last.pidNs === pidNs && last.mntNs === mntNs && last.entry.expiresMs > now) return last.entry.att;
     const key = `${pidNs}:${mntNs}`;
     const hit = this.cache.get(key);
-    const now = this.now();
-    if (hit && hit.expiresMs > now) return hit.att;
+    if (hit && hit.expiresMs > now) { this.last = { pidNs, mntNs, entry: hit }; return hit.att; }
     let text: string | undefined;
     for (const t of [tgid, ...fallbackTgids]) {
       if (t <= 0) continue;
@@ -152,6 +157,7 @@ export class ContainerResolver {
 
   /** Forget a namespace pair (container gone). */
   forget(pidNs: number, mntNs: number): void {
+    this.last = undefined;
     this.cache.delete(`${pidNs}:${mntNs}`);
   }
 }

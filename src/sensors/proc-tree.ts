@@ -109,6 +109,9 @@ export function readProcNode(procRoot: string, tgid: number): ProcNode | undefin
 
 export class ProcessTree {
   private readonly nodes = new Map<number, ProcNode>();
+  /** Bumped by every change an ancestry can see: entries added or removed, ppid, exe, comm. */
+  private gen = 0;
+  private lastAncestry: { tgid: number; max: number; gen: number; out: string[] } | undefined;
   /** Exit order queue of [tgid, exitedAtMs]; stale entries (re-used pid) are skipped on reap. */
   private exited: Array<[number, number]> = [];
   private exitedHead = 0;
@@ -171,6 +174,16 @@ export class ProcessTree {
 
   /** Parent exec paths, nearest first, bounded. */
   ancestry(tgid: number, max = 8): string[] {
+    // Events come in runs from one process: the last answer stands while nothing that an
+    // ancestry reads (entries, ppid, exe, comm) has changed since (`gen`).
+    const last = this.lastAncestry;
+    if (last !== undefined && last.tgid === tgid && last.max === max && last.gen === this.gen) return last.out;
+    const out = this.walkAncestry(tgid, max);
+    this.lastAncestry = { tgid, max, gen: this.gen, out: Object.freeze(out) as string[] };
+    return out;
+  }
+
+  private walkAncestry(tgid: number, max: number): string[] {
     const out: string[] = [];
     const seen = new Set<number>([tgid]);
     let cur = this.nodes.get(tgid);
@@ -219,6 +232,7 @@ export class ProcessTree {
     n.tty = tty;
     n.comm = comm;
     n.exitedAtMs = 0;
+    this.gen++;
     return n;
   }
 
@@ -231,12 +245,12 @@ export class ProcessTree {
 
   /** Refresh ids that the kernel states on every record of the task. */
   touch(n: ProcNode, ppid: number, nsTgid: number, nsPpid: number, pidNs: number, mntNs: number, comm: string): void {
-    if (ppid > 0) n.ppid = ppid;
+    if (ppid > 0 && n.ppid !== ppid) { n.ppid = ppid; this.gen++; }
     n.nsTgid = nsTgid;
     n.nsPpid = nsPpid;
     if (pidNs) n.pidNs = pidNs;
     if (mntNs) n.mntNs = mntNs;
-    if (comm && !n.comm) n.comm = comm;
+    if (comm && !n.comm) { n.comm = comm; this.gen++; }
   }
 
   /** Drop exited entries older than the grace period. Returns how many were removed. */
@@ -250,6 +264,7 @@ export class ProcessTree {
       const n = this.nodes.get(tgid);
       if (n && n.exitedAtMs === at) {
         this.nodes.delete(tgid);
+        this.gen++;
         removed++;
       }
     }
@@ -261,6 +276,7 @@ export class ProcessTree {
   }
 
   private insert(n: ProcNode): void {
+    this.gen++;
     this.nodes.delete(n.tgid);
     this.nodes.set(n.tgid, n);
     if (this.nodes.size > this.maxSize) this.evict();
@@ -268,6 +284,7 @@ export class ProcessTree {
 
   /** Bound the map: oldest exited entry first, else the least recently inserted one. */
   private evict(): void {
+    this.gen++;
     while (this.nodes.size > this.maxSize && this.exitedHead < this.exited.length) {
       const [tgid, at] = this.exited[this.exitedHead++]!;
       const n = this.nodes.get(tgid);

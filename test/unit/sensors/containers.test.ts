@@ -89,6 +89,11 @@ describe('containers: resolver', () => {
       assert.deepEqual(r.resolve(600, 4026532600, 4026532601), { host: false });
       now += 500;
       assert.deepEqual(r.resolve(600, 4026532600, 4026532601), { host: false, containerId: ID2, runtime: 'podman' });
+      // forget() (container gone) drops the pair: the next record reads /proc again.
+      fs.writeFileSync(`${root}/600/cgroup`, `0::/system.slice/docker-${ID}.scope\n`);
+      assert.deepEqual(r.resolve(600, 4026532600, 4026532601), { host: false, containerId: ID2, runtime: 'podman' });
+      r.forget(4026532600, 4026532601);
+      assert.deepEqual(r.resolve(600, 4026532600, 4026532601), { host: false, containerId: ID, runtime: 'docker' });
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }

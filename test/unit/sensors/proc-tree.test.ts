@@ -47,6 +47,24 @@ describe('proc-tree', () => {
     assert.deepEqual(t.ancestry(300, 2), ['/usr/bin/bash', '/usr/sbin/sshd']);
   });
 
+  it('ancestry follows every change of the chain: an ancestor exec, a reparent, a reaped parent', () => {
+    let now = 1000;
+    const t = new ProcessTree({ procRoot: root, exitGraceMs: 10, now: () => now });
+    t.seedFromProc();
+    assert.deepEqual(t.ancestry(300), ['/usr/bin/bash', '/usr/sbin/sshd', '/usr/lib/systemd/systemd']);
+    assert.deepEqual(t.ancestry(300), ['/usr/bin/bash', '/usr/sbin/sshd', '/usr/lib/systemd/systemd']); // the same answer again
+    t.onExec(200, '/usr/bin/zsh', ['zsh'], '/root', 'pts3', 'zsh');
+    assert.deepEqual(t.ancestry(300), ['/usr/bin/zsh', '/usr/sbin/sshd', '/usr/lib/systemd/systemd']);
+    t.touch(t.peek(300)!, 100, 300, 100, 0, 0, 'my prog) x'); // reparented to sshd
+    assert.deepEqual(t.ancestry(300), ['/usr/sbin/sshd', '/usr/lib/systemd/systemd']);
+    t.onExit(100);
+    removeProc(root, 100);
+    now += 10;
+    assert.equal(t.reap(), 1);
+    assert.deepEqual(t.ancestry(300), []);
+    assert.throws(() => (t.ancestry(300) as string[]).push('x'), TypeError); // shared between events: frozen
+  });
+
   it('fork copies the parent image; exec replaces it; exit is reaped after the grace period', () => {
     let now = 10_000;
     const t = new ProcessTree({ procRoot: root, exitGraceMs: 1000, now: () => now });
