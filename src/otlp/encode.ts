@@ -22,6 +22,11 @@ interface Slot {
   vals: Map<CachedValue, Buffer>;
   lastV: CachedValue | undefined;
   lastB: Buffer | undefined;
+  /** MEMO_LAST keys: the last string value and its KeyValue bytes (mb[0 .. ml)). */
+  readonly memo: boolean;
+  mv: string | undefined;
+  mb: Buffer | undefined;
+  ml: number;
 }
 /** Values per key kept before that key's cache is emptied. */
 const VALUES_PER_KEY = 4096;
@@ -31,6 +36,15 @@ const ARENA_BYTES = 1 << 20;
 const ARENA_BUDGET = 32 << 20;
 /** Attributes whose values differ for (nearly) every event, or per file: never cached. */
 const UNCACHED = new Set(['Timestamp', 'UpdatedTime', 'Resource', 'file.path', 'process.command_line']);
+/** Uncached keys whose value often repeats from one event to the next (a process re-reading a file). */
+const MEMO_LAST = new Set(['Resource', 'file.path', 'process.command_line']);
+/** Longest KeyValue / body kept as "the last one" (bytes). */
+const MEMO_BYTES = 1024;
+
+/** b[0 .. n) = src[from .. from + n) (short copies: a loop costs less than a view per copy). */
+function copyIn(b: Buffer, at: number, src: Buffer, from: number, n: number): void {
+  for (let i = 0; i < n; i++) b[at + i] = src[from + i]!;
+}
 
 const vlen = (v: number): number => (v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5);
 
@@ -120,6 +134,24 @@ export class LogsRequestEncoder {
     if (slot === undefined || slot.key !== k) slot = this.slotAt[i] = this.slotOf(k);
     if (slot.uncached || typeof v === 'object' || (typeof v === 'string' && v.length > 256)) {
       this.flushPending();
+      if (slot.memo && typeof v === 'string') {
+        if (v === slot.mv) {
+          this.ensure(slot.ml);
+          copyIn(this.buf, this.pos, slot.mb!, 0, slot.ml);
+          this.pos += slot.ml;
+          return;
+        }
+        const start = this.pos;
+        this.writeKeyValue(0x32, k, v);
+        const n = this.pos - start;
+        if (n <= MEMO_BYTES) {
+          slot.mb ??= Buffer.allocUnsafe(MEMO_BYTES);
+          copyIn(slot.mb, 0, this.buf, start, n);
+          slot.ml = n;
+          slot.mv = v;
+        } else slot.mv = undefined;
+        return;
+      }
       this.writeKeyValue(0x32, k, v);
       return;
     }
@@ -157,7 +189,7 @@ export class LogsRequestEncoder {
   private slotOf(k: string): Slot {
     let s = this.slots.get(k);
     if (s === undefined) {
-      s = { key: k, uncached: UNCACHED.has(k), vals: new Map(), lastV: undefined, lastB: undefined };
+      s = { key: k, uncached: UNCACHED.has(k), vals: new Map(), lastV: undefined, lastB: undefined, memo: MEMO_LAST.has(k), mv: undefined, mb: undefined, ml: 0 };
       this.slots.set(k, s);
     }
     return s;
@@ -320,9 +352,38 @@ export class LogsRequestEncoder {
   private readonly addPart = (s: string): void => { this.parts[this.partn++] = s; };
 
   /** LogRecord.body (5): AnyValue{string} of the concatenated pieces, as writeStr would write it. */
+  /** The last body's pieces and its field bytes (bodyBytes[0 .. bodyLen)), or bodyLen -1. */
+  private readonly lastParts: string[] = [];
+  private lastPartn = 0;
+  private readonly bodyBytes = Buffer.allocUnsafe(MEMO_BYTES);
+  private bodyLen = -1;
+
   private writeBody(): void {
     const parts = this.parts;
     const k = this.partn;
+    if (this.bodyLen >= 0 && k === this.lastPartn) {
+      // The same pieces as the last record's (a run of one event): its bytes.
+      let same = true;
+      for (let i = 0; i < k; i++) if (parts[i] !== this.lastParts[i]) { same = false; break; }
+      if (same) {
+        this.ensure(this.bodyLen);
+        copyIn(this.buf, this.pos, this.bodyBytes, 0, this.bodyLen);
+        this.pos += this.bodyLen;
+        return;
+      }
+    }
+    const start = this.pos;
+    this.writeBodyPieces(parts, k);
+    const len = this.pos - start;
+    if (len <= MEMO_BYTES) {
+      copyIn(this.bodyBytes, 0, this.buf, start, len);
+      this.bodyLen = len;
+      for (let i = 0; i < k; i++) this.lastParts[i] = parts[i]!;
+      this.lastPartn = k;
+    } else this.bodyLen = -1;
+  }
+
+  private writeBodyPieces(parts: string[], k: number): void {
     let n = 0;
     for (let i = 0; i < k; i++) n += parts[i]!.length;
     if (n > 256) { this.writeStr(0x2a, null, true, parts.slice(0, k).join('')); return; }

@@ -127,4 +127,19 @@ describe('otlp/encode: direct encoder vs the OTel SDK serializer', () => {
     assert.notEqual(c.buffer, small.buffer);
     assert.deepEqual(c, sdkBytes(evs.slice(0, 3), false));
   });
+
+  it('runs of identical events reuse the last body and path bytes, and a change in any piece is seen', () => {
+    const base = fixture('open');
+    const v = (res: string, proc: string, result: string): AgentEvent =>
+      ({ ...base, ka: { ...base.ka, Resource: res, ProcessName: proc, Result: result }, extras: { ...base.extras, path: res } });
+    const evs = [
+      v('/etc/a', '/bin/x', 'Passed'), v('/etc/a', '/bin/x', 'Passed'), v('/etc/a', '/bin/x', 'Passed'),
+      v('/etc/b', '/bin/x', 'Passed'), v('/etc/b', '/bin/y', 'Passed'), v('/etc/b', '/bin/y', 'Permission denied'),
+      v('/etc/a', '/bin/x', 'Passed'), v(`/etc/${'é'.repeat(300)}`, '/bin/x', 'Passed'), v(`/etc/${'é'.repeat(300)}`, '/bin/x', 'Passed'),
+      v('/etc/a', '/bin/x', 'Passed'),
+    ];
+    const enc = new LogsRequestEncoder(RES, SCOPE, { commandLine: false });
+    assert.deepEqual(enc.encode(evs), sdkBytes(evs, false));
+    for (let i = 0; i < evs.length; i++) assert.deepEqual(enc.encode([evs[i]!]), sdkBytes([evs[i]!], false), `event ${i} alone`);
+  });
 });
