@@ -5,8 +5,10 @@
 // delivered events/s, what the kernel emitted (the agent's BPF counters, read with bpftool), what
 // the agent counted, what the collector accepted (otelcol_receiver_accepted_log_records), every
 // drop counter that moved, and the verdict against the target (>= 100,000 events/s, 0 lost).
-// Usage (root): make -C bench/export && node dist/bench/export/kernel-otlp.js [rate=100000] [seconds=10]
-//   rate 0 = rateloop as fast as it can (the agent's ceiling, with losses).
+// Usage (root): make -C bench/export && node dist/bench/export/kernel-otlp.js [rate=100000] [seconds=10] [warm-rate warm-seconds]
+//   rate 0 = rateloop as fast as it can (the agent's ceiling, with losses); warm-rate/warm-seconds:
+//   a warm-up phase before the measured window (steady state); BENCH_TRACE=MS prints the
+//   collector's intake and the agent's logs queue every MS ms of the measured window.
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -109,6 +111,8 @@ async function drained(agentMetrics: number, colMetrics: number): Promise<bigint
 async function main(): Promise<void> {
   const rate = Number(process.argv[2] ?? TARGET);
   const seconds = Number(process.argv[3] ?? 10);
+  const warmRate = Number(process.argv[4] ?? 0);
+  const warmSecs = Number(process.argv[5] ?? 0);
   const [otlpPort, colMetrics, agentMetrics] = [await freePort(), await freePort(), await freePort()];
   const col = spawn(path.join(ROOT, '.tools', 'bin', 'otelcol-otelarmor'), [`--config=${path.join(ROOT, 'otel', 'collector-bench.yaml')}`], {
     env: { ...process.env, OTELARMOR_BENCH_OTLP_PORT: String(otlpPort), OTELARMOR_BENCH_METRICS_PORT: String(colMetrics) },
@@ -134,6 +138,13 @@ async function main(): Promise<void> {
     }
     await scrape(colMetrics);
     await sleep(2000); // start-up burst (the agent's own /proc scan, rego load) drains
+    // Optional warm-up (arguments 3 and 4): the same loop at WARM_RATE for WARM_SECONDS before the
+    // measured window, drained and not counted. A cold agent, channel and collector lose records
+    // in the first second of a sudden 100,000/s (the first exports take ~0.8 s to come back).
+    if (warmRate > 0 && warmSecs > 0) {
+      execFileSync('unshare', ['--pid', '--fork', '--', LOOP, String(warmRate), String(warmSecs), '/etc/hostname']);
+      await drained(agentMetrics, colMetrics);
+    }
 
     // bpftool's own exec and file opens are kernel events too: read the BPF counters first and
     // the agent/collector counts after those events drained (and the same at the end).
@@ -145,7 +156,23 @@ async function main(): Promise<void> {
     const t0 = process.hrtime.bigint();
     const colCpu0 = cpuSecondsOf(col.pid!);
     const loopCpu0 = cpuSecondsOf('self', true);
-    const loop = execFileSync('unshare', ['--pid', '--fork', '--', LOOP, String(rate), String(seconds), '/etc/hostname'], { encoding: 'utf8' });
+    // BENCH_TRACE=1: every 500 ms while the loop runs, what the collector accepted and the agent's
+    // logs queue and drops (where a loss starts).
+    const lp = spawn('unshare', ['--pid', '--fork', '--', LOOP, String(rate), String(seconds), '/etc/hostname'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let loop = '';
+    lp.stdout.on('data', (d: Buffer) => { loop += d.toString(); });
+    const loopDone = new Promise<void>((r) => lp.once('exit', () => r()));
+    if (process.env.BENCH_TRACE) {
+      let prev = c0;
+      const t1 = Date.now();
+      while (lp.exitCode === null) {
+        await Promise.race([sleep(Number(process.env.BENCH_TRACE) > 1 ? Number(process.env.BENCH_TRACE) : 500), loopDone]);
+        const [a, c] = [await scrape(agentMetrics), sum(await scrape(colMetrics), 'otelcol_receiver_accepted_log_records')];
+        process.stdout.write(`  t=${((Date.now() - t1) / 1000).toFixed(1)}s accepted +${c - prev} logs queue ${a.get('otelarmor_export_queue_size{signal="logs"}') ?? '?'} dropped ${sum(a, 'otelarmor_events_dropped_total') - sum(a0, 'otelarmor_events_dropped_total')}\n`);
+        prev = c;
+      }
+    }
+    await loopDone;
     const m = /^opens (\d+) elapsed_ns (\d+)/.exec(loop);
     if (!m) throw new Error(`rateloop: ${loop}`);
     const opens = Number(m[1]);
@@ -177,7 +204,8 @@ async function main(): Promise<void> {
     const delivered = accepted / secs;
     const ok = delivered >= TARGET && lost <= 0 && dropTotal === 0;
     process.stdout.write([
-      `kernel-otlp: rateloop ${opens} openat in ${loopSecs.toFixed(2)} s (offered ${Math.round(opens / loopSecs)}/s${rate ? `, asked ${rate}/s` : ', unpaced'})`,
+      `kernel-otlp: rateloop ${opens} openat in ${loopSecs.toFixed(2)} s (offered ${Math.round(opens / loopSecs)}/s${rate ? `, asked ${rate}/s` : ', unpaced'})` +
+        (warmRate > 0 && warmSecs > 0 ? `, after a warm-up of ${warmSecs} s at ${warmRate}/s (not counted)` : ', cold (no warm-up)'),
       `  kernel: ${emitted} records emitted, ${reserveDrops} reserve failures (ring full)`,
       `  agent: ${counted} events counted (otelarmor_events_total), dropped ${dropTotal}${drops.length ? `: ${drops.join(' ')}` : ''}`,
       `  collector: ${accepted} log records accepted in ${secs.toFixed(2)} s = ${Math.round(delivered)} events/s delivered`,
