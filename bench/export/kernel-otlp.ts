@@ -164,12 +164,17 @@ async function main(): Promise<void> {
     const loopDone = new Promise<void>((r) => lp.once('exit', () => r()));
     if (process.env.BENCH_TRACE) {
       let prev = c0;
+      let [ds0, dc0] = [0, 0];
       const t1 = Date.now();
       while (lp.exitCode === null) {
         await Promise.race([sleep(Number(process.env.BENCH_TRACE) > 1 ? Number(process.env.BENCH_TRACE) : 500), loopDone]);
         const [a, c] = [await scrape(agentMetrics), sum(await scrape(colMetrics), 'otelcol_receiver_accepted_log_records')];
-        process.stdout.write(`  t=${((Date.now() - t1) / 1000).toFixed(1)}s accepted +${c - prev} logs queue ${a.get('otelarmor_export_queue_size{signal="logs"}') ?? '?'} dropped ${sum(a, 'otelarmor_events_dropped_total') - sum(a0, 'otelarmor_events_dropped_total')}\n`);
+        const ds = sum(a, 'otelarmor_export_duration_seconds_sum');
+        const dc = sum(a, 'otelarmor_export_duration_seconds_count');
+        const avg = dc > dc0 ? `${(((ds - ds0) / (dc - dc0)) * 1000).toFixed(0)} ms` : '-';
+        process.stdout.write(`  t=${((Date.now() - t1) / 1000).toFixed(1)}s accepted +${c - prev} logs queue ${a.get('otelarmor_export_queue_size{signal="logs"}') ?? '?'} dropped ${sum(a, 'otelarmor_events_dropped_total') - sum(a0, 'otelarmor_events_dropped_total')} exports +${dc - dc0} (mean ${avg})\n`);
         prev = c;
+        [ds0, dc0] = [ds, dc];
       }
     }
     await loopDone;
