@@ -66,12 +66,13 @@ export interface OtlpSinkOptions {
 
 export const OTLP_DEFAULTS = {
   timeoutMs: 10_000,
-  // Queued events are retained AgentEvents, ~2 KiB each with their strings (measured: 65,536
-  // queued logs held ~130 MiB live and grew the V8 heap to ~500 MiB under load). 32,768 logs
-  // keep an outage's memory near 65 MiB live. 16,384 was too shallow for the export's own
-  // bursts: bench/export at 50,000 events/s lost 5,000-13,000 records at the logs queue with
-  // 16,384 and none with 32,768 (2026-12-04, two runs each; CPU per event unchanged).
-  logsQueueCapacity: 32_768,
+  // Queued events are retained AgentEvents, ~2 KiB each with their strings. 65,536 absorbs a cold
+  // start: bench/export at 100,000-102,000 events/s from cold lost 0 in four runs with 65,536 and
+  // 675-14,466 with 32,768 (the first exports take ~270 ms while the peer warms up); the 60 s
+  // outage test's RSS stayed at 237 MiB with 65,536 (231 with 32,768; 2026-12-04 19:30, after
+  // the allocation work of that evening; earlier 65,536 had grown the heap to ~500 MiB). 16,384
+  // was too shallow for the export's own bursts at 50,000 events/s.
+  logsQueueCapacity: 65_536,
   alertsQueueCapacity: 32_768,
   batchSize: 2048,
   logsDelayMs: 200,

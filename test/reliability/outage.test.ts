@@ -18,7 +18,7 @@ const FILEOPS = path.join(ROOT, 'test', 'progs', 'build', 'fileops');
 const OUTAGE_S = 60;
 const BEFORE_S = 8;
 const AFTER_S = 8;
-const RATE = 1500; // opens per second: 60 s of them overflow the 32,768-record logs queue
+const RATE = 1500; // opens per second: 60 s of them overflow the 65,536-record logs queue
 const RSS_BOUND = 450 * 1024 * 1024;
 
 /** Scans the collector's OTLP-JSON file: alert records parsed (HostPID → PolicyName list), log
