@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* File sensor: open family, unlink family, chown family, chmod family (x86_64 numbers).
- * Enter stores the raw args per tid; exit emits one oa_file with the return value. A successful
+ * sys_exit only: the exit program reads the arguments from the task's pt_regs (file__args) and
+ * emits one oa_file with the return value; there is no enter program. A successful
  * open reports the absolute path of the new fd's struct file and its inode owner; every other
  * case reports the path argument as given plus the cwd when it is relative to AT_FDCWD. */
 #include "lib/path.h"
@@ -20,14 +21,22 @@
 #define NR_FCHMOD 91
 #define NR_FCHMODAT 268
 
-static __always_inline int file__enter(struct trace_event_raw_sys_enter *ctx, int nargs)
+/* x86_64 syscall arguments of the current task at sys_exit: the entry code saved them in its
+ * pt_regs (di, si, dx, r10, r8, r9) and the syscall reads them through a const pointer, so
+ * they are the values the syscall ran with (after any seccomp/ptrace rewrite at entry); only
+ * ax holds the return value. One exit program therefore sees what an enter+exit pair saw,
+ * without the enter tracepoint, its program and the per-task argument slot. */
+static __always_inline void file__args(struct oa_sys_args *a, __u64 nr)
 {
-	if (sensor__wanted(OA_VIS_FILE, OA_RK_FILE)) {
-		if (args__store(OA_ARGS_DEDICATED, ctx, nargs, OA_RK_FILE))
-			counter__add(OA_OP_FILE, OA_C_ARGS_LOST);
-	} else if (!task__is_self())
-		counter__add(OA_OP_FILE, OA_C_INVISIBLE); /* dropped here, before any argument is kept */
-	return 0;
+	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	a->nr = nr;
+	a->a[0] = r->di;
+	a->a[1] = r->si;
+	a->a[2] = r->dx;
+	a->a[3] = r->r10;
+	a->a[4] = r->r8;
+	a->a[5] = r->r9;
 }
 
 /* Argument positions per syscall: path pointer, dirfd, flags, mode, uid/gid, fd. */
@@ -121,16 +130,10 @@ static __noinline int file__exit(long id, long ret)
 	struct oa_file *e, *rb;
 	struct file *f = NULL;
 	const char *upath;
-	int visible, flags, fd, rules, cut = 0, took;
+	int visible, flags, fd, rules, cut = 0;
 
-	if (!s)
+	if (!s || task__is_self())
 		return 0;
-	took = args__take(OA_ARGS_DEDICATED, id, &a, OA_RK_FILE);
-	if (took) {
-		if (took == ARGS_STALE)
-			counter__add(OA_OP_FILE, OA_C_ARGS_LOST);
-		return 0;
-	}
 	visible = vis__get(&pid_ns, &mnt_ns) & OA_VIS_FILE;
 	rules = rules__active(OA_RK_FILE);
 	if (!visible && !rules) {
@@ -166,6 +169,7 @@ static __noinline int file__exit(long id, long ret)
 	e->pad = 0;
 	e->path[0] = 0;
 	e->cwd[0] = 0;
+	file__args(&a, id);
 	upath = file__decode(&a, e, &fd);
 
 	if (file__is_open(a.nr) && ret >= 0)
@@ -173,10 +177,10 @@ static __noinline int file__exit(long id, long ret)
 	else if (fd >= 0)
 		f = file__from_fd(fd);
 	if (f) {
-		cut = path__resolve(&f->f_path, e->path);
+		cut = path__resolve_wide(f->f_path.dentry, f->f_path.mnt, s->abs);
 		if (file__is_open(a.nr))
-			e->file_owner_uid = BPF_CORE_READ(f, f_inode, i_uid.val);
-		bpf_probe_read_kernel(s->abs, OA_PATH_LEN, e->path);
+			e->file_owner_uid = f->f_inode->i_uid.val;
+		bpf_probe_read_kernel(e->path, OA_PATH_LEN, s->abs);
 	} else if (upath) {
 		if (bpf_probe_read_user_str(e->path, sizeof(e->path), upath) == OA_PATH_LEN)
 			cut = 1;
@@ -228,12 +232,7 @@ struct {
 	.values = { [0] = (void *)&oa_tail_file_exit },
 };
 
-#define OA_FILE_HOOK(name, nargs)                                          \
-	SEC("tp/syscalls/sys_enter_" #name)                                \
-	int oa_enter_##name(struct trace_event_raw_sys_enter *ctx)         \
-	{                                                                  \
-		return file__enter(ctx, nargs);                            \
-	}                                                                  \
+#define OA_FILE_HOOK(name)                                                 \
 	SEC("tp/syscalls/sys_exit_" #name)                                 \
 	int oa_exit_##name(struct trace_event_raw_sys_exit *ctx)           \
 	{                                                                  \
@@ -241,16 +240,16 @@ struct {
 		return 0;                                                  \
 	}
 
-OA_FILE_HOOK(open, 3)
-OA_FILE_HOOK(openat, 4)
-OA_FILE_HOOK(openat2, 4)
-OA_FILE_HOOK(unlink, 1)
-OA_FILE_HOOK(unlinkat, 3)
-OA_FILE_HOOK(rmdir, 1)
-OA_FILE_HOOK(chown, 3)
-OA_FILE_HOOK(fchown, 3)
-OA_FILE_HOOK(lchown, 3)
-OA_FILE_HOOK(fchownat, 5)
-OA_FILE_HOOK(chmod, 2)
-OA_FILE_HOOK(fchmod, 2)
-OA_FILE_HOOK(fchmodat, 3)
+OA_FILE_HOOK(open)
+OA_FILE_HOOK(openat)
+OA_FILE_HOOK(openat2)
+OA_FILE_HOOK(unlink)
+OA_FILE_HOOK(unlinkat)
+OA_FILE_HOOK(rmdir)
+OA_FILE_HOOK(chown)
+OA_FILE_HOOK(fchown)
+OA_FILE_HOOK(lchown)
+OA_FILE_HOOK(fchownat)
+OA_FILE_HOOK(chmod)
+OA_FILE_HOOK(fchmod)
+OA_FILE_HOOK(fchmodat)

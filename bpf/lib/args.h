@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* Raw syscall arguments saved at sys_enter_* and consumed at the matching sys_exit_*, in task
  * local storage of the calling thread (a thread is in at most one syscall). Slot
- * OA_ARGS_DEDICATED serves the per-syscall tracepoints, OA_ARGS_GENERIC the raw_tp pair, so a
- * syscall seen by both cannot collide. A task-storage get is a pointer lookup in the task's own
+ * OA_ARGS_DEDICATED serves the per-syscall tracepoints of network and syscalls, OA_ARGS_GENERIC
+ * the raw_tp pair, so a syscall seen by both cannot collide (the file sensor keeps nothing: it
+ * reads the arguments from pt_regs at exit, file.bpf.c). A task-storage get is a pointer lookup in the task's own
  * storage cache; the hash map keyed by tid it replaces cost ~230 ns per enter and ~370 ns per
  * exit in bench/openat (bpf_stats, update + lookup + delete). Storage is freed with the task. */
 #ifndef __OA_ARGS_H

@@ -10,6 +10,7 @@
 
 struct path__walk_ctx {
 	struct oa_scratch *s;
+	char *out; /* 2 * OA_PATH_LEN bytes: see path__resolve_wide */
 	struct dentry *d, *root_d;
 	struct vfsmount *vm, *root_m;
 	struct mount *m;
@@ -27,10 +28,10 @@ static long path__up(__u32 i, struct path__walk_ctx *c)
 
 	if (d == c->root_d && vm == c->root_m)
 		return 1;
-	mroot = BPF_CORE_READ(vm, mnt_root);
-	parent = BPF_CORE_READ(d, d_parent);
+	mroot = vm->mnt_root;
+	parent = d->d_parent;
 	if (d == mroot || d == parent) {
-		mp = BPF_CORE_READ(m, mnt_parent);
+		mp = m->mnt_parent;
 		if (d != mroot) {
 			/* Disconnected dentry (its own parent, not a mount root): a memfd or another
 			 * pseudo file; d_path() shows it as "/" + its name ("/memfd:x (deleted)"). */
@@ -42,7 +43,7 @@ static long path__up(__u32 i, struct path__walk_ctx *c)
 		}
 		if (mp == m)
 			return 1;
-		c->d = BPF_CORE_READ(m, mnt_mountpoint);
+		c->d = m->mnt_mountpoint;
 		c->m = mp;
 		c->vm = &mp->mnt;
 		return 0;
@@ -57,7 +58,7 @@ static long path__up(__u32 i, struct path__walk_ctx *c)
 	return 0;
 }
 
-/* bpf_loop callback: appends "/" + name of component i (root first) to s->walk. */
+/* bpf_loop callback: appends "/" + name of component i (root first) to c->out. */
 static long path__emit(__u32 i, struct path__walk_ctx *c)
 {
 	struct dentry *cd;
@@ -66,11 +67,10 @@ static long path__emit(__u32 i, struct path__walk_ctx *c)
 
 	if (i >= c->n)
 		return 1;
-	cd = c->s->dents[(c->n - 1 - i) & (OA_PATH_DEPTH - 1)];
-	c->s->walk[pos & (OA_PATH_LEN - 1)] = '/';
+	cd = oa_cast(struct dentry, c->s->dents[(c->n - 1 - i) & (OA_PATH_DEPTH - 1)]);
+	c->out[pos & (OA_PATH_LEN - 1)] = '/';
 	pos++;
-	r = bpf_probe_read_kernel_str(&c->s->walk[pos & (OA_PATH_LEN - 1)], OA_PATH_LEN,
-				      BPF_CORE_READ(cd, d_name.name));
+	r = bpf_probe_read_kernel_str(&c->out[pos & (OA_PATH_LEN - 1)], OA_PATH_LEN, cd->d_name.name);
 	if (r > 1)
 		pos += r - 1;
 	c->pos = pos;
@@ -81,61 +81,73 @@ static long path__emit(__u32 i, struct path__walk_ctx *c)
 	return 0;
 }
 
-/* Writes the NUL-terminated path into `out` (OA_PATH_LEN bytes of BPF memory).
+/* Writes the NUL-terminated path of (`d`, `vm`) into `out`, which must have 2 * OA_PATH_LEN
+ * writable bytes (masked offsets below OA_PATH_LEN plus a string read of up to OA_PATH_LEN;
+ * what lies past the NUL is scratch). The path itself is at most OA_PATH_LEN bytes with its NUL.
  * Returns 1 when the path was cut (depth or length), 0 otherwise, -1 on error. */
-static __noinline int path__resolve(const struct path *p, char *out)
+static __noinline int path__resolve_wide(struct dentry *d, struct vfsmount *vm, char *out)
 {
-	struct task_struct *t = (void *)bpf_get_current_task();
+	struct task_struct *t = bpf_get_current_task_btf();
 	struct path__walk_ctx c = {};
 	__u32 pos;
 
 	c.s = scratch__get();
-	if (!c.s || !p)
+	if (!c.s || !d || !vm)
 		return -1;
-	c.root_d = BPF_CORE_READ(t, fs, root.dentry);
-	c.root_m = BPF_CORE_READ(t, fs, root.mnt);
-	c.d = BPF_CORE_READ(p, dentry);
-	c.vm = BPF_CORE_READ(p, mnt);
-	c.m = container_of(c.vm, struct mount, mnt);
+	c.out = out;
+	c.root_d = t->fs->root.dentry;
+	c.root_m = t->fs->root.mnt;
+	c.d = oa_cast(struct dentry, d);
+	c.vm = oa_cast(struct vfsmount, vm);
+	c.m = oa_cast(struct mount, (unsigned long)vm - bpf_core_field_offset(struct mount, mnt));
 	bpf_loop(OA_PATH_DEPTH + 8, path__up, &c, 0);
 	bpf_loop(OA_PATH_DEPTH, path__emit, &c, 0);
 	pos = c.pos;
 	if (pos == 0) {
-		c.s->walk[0] = '/';
+		out[0] = '/';
 		pos = 1;
 	}
 	if (pos < OA_PATH_LEN) {
 		asm volatile("" : "+r"(pos)); /* keep the mask: the verifier needs it */
-		c.s->walk[pos & (OA_PATH_LEN - 1)] = 0;
+		out[pos & (OA_PATH_LEN - 1)] = 0;
 	}
-	bpf_probe_read_kernel(out, OA_PATH_LEN, c.s->walk);
 	out[OA_PATH_LEN - 1] = 0;
 	return c.cut;
 }
 
-/* struct file behind `fd` in the current task, or NULL. */
+/* path__resolve_wide into the scratch walk buffer, copied to `out` (OA_PATH_LEN bytes). */
+static __always_inline int path__resolve(struct dentry *d, struct vfsmount *vm, char *out)
+{
+	struct oa_scratch *s = scratch__get();
+	int cut;
+
+	if (!s)
+		return -1;
+	cut = path__resolve_wide(d, vm, s->walk);
+	bpf_probe_read_kernel(out, OA_PATH_LEN, s->walk);
+	return cut;
+}
+
+/* struct file behind `fd` in the current task (a BTF pointer), or NULL. */
 static __always_inline struct file *file__from_fd(int fd)
 {
-	struct task_struct *t = (void *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
-	struct file **fds = BPF_CORE_READ(fdt, fd);
-	__u32 max = BPF_CORE_READ(fdt, max_fds);
+	struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
 	struct file *f = NULL;
 
-	if (fd < 0 || (__u32)fd >= max)
+	if (fd < 0 || (__u32)fd >= fdt->max_fds)
 		return NULL;
-	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
-	return f;
+	/* fdt->fd is a plain array of pointers: its elements are not BTF fields */
+	bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]);
+	return f ? oa_cast(struct file, f) : NULL;
 }
 
 /* cwd of the current task into `out`; returns path__resolve's result. */
 static __always_inline int path__cwd(char *out)
 {
-	struct task_struct *t = (void *)bpf_get_current_task();
-	struct fs_struct *fs = BPF_CORE_READ(t, fs);
+	struct fs_struct *fs = bpf_get_current_task_btf()->fs;
 	if (!fs)
 		return -1;
-	return path__resolve(&fs->pwd, out);
+	return path__resolve(fs->pwd.dentry, fs->pwd.mnt, out);
 }
 
 /* Join cwd (already in `cwd`) and the relative `rel` into `out` (both OA_PATH_LEN). */

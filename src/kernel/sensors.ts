@@ -56,6 +56,8 @@ export interface DemandGroup {
 }
 
 const tpPair = (names: readonly string[]): string[] => names.flatMap((n) => [`oa_enter_${n}`, `oa_exit_${n}`]);
+/** The file sensor runs at sys_exit only: it reads the arguments from the task's pt_regs. */
+const tpExit = (names: readonly string[]): string[] => names.map((n) => `oa_exit_${n}`);
 
 /** Every program of bpf/file.bpf.c, network.bpf.c, syscalls.bpf.c (dedicated hooks) and the
  *  cap_capable program; a kernel test checks that each program of the object is either here, a
@@ -64,7 +66,7 @@ export const DEMAND_GROUPS: readonly DemandGroup[] = [
   {
     category: 'file',
     kind: RuleKind.File,
-    programs: tpPair(['open', 'openat', 'openat2', 'unlink', 'unlinkat', 'rmdir', 'chown', 'fchown', 'lchown', 'fchownat', 'chmod', 'fchmod', 'fchmodat']),
+    programs: tpExit(['open', 'openat', 'openat2', 'unlink', 'unlinkat', 'rmdir', 'chown', 'fchown', 'lchown', 'fchownat', 'chmod', 'fchmod', 'fchmodat']),
   },
   { category: 'network', kind: RuleKind.Network, programs: tpPair(['socket', 'connect', 'bind', 'listen', 'accept', 'accept4']) },
   { category: 'syscall', kind: RuleKind.Syscall, programs: tpPair(['setuid', 'setgid', 'ptrace', 'mount', 'umount']) },

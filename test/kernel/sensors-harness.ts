@@ -187,6 +187,18 @@ export class SensorsHarness {
     return { pid: child.pid ?? -1, code, lines: out.trim().split('\n').filter((l) => l.length > 0) };
   }
 
+  /** Resolves once `pid` has printed `lines()` === `n` lines and sleeps in syscall `nr`
+   *  (/proc/PID/syscall); rejects after 5 s. */
+  static async blockedIn(pid: number, nr: number, n: number, lines: () => number): Promise<void> {
+    for (let i = 0; i < 500; i++) {
+      let sc = '';
+      try { sc = fs.readFileSync(`/proc/${pid}/syscall`, 'utf8'); } catch { /* not yet */ }
+      if (lines() === n && sc.startsWith(`${nr} `)) return;
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    throw new Error(`tester ${pid} not blocked in syscall ${nr} after ${n} lines`);
+  }
+
   /** Resolves once a record matches; rejects after 5 s (the drain period is 50 ms). */
   async waitFor(pred: (r: KernelRecord) => boolean, what: string): Promise<KernelRecord> {
     for (let i = 0; i < 100; i++) {

@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Op, type SyscallRecord } from '../../src/events/record';
+import { KernelStatsRecorder } from '../../src/kernel/stats-metrics';
+import { RuleKind } from '../../src/kernel/rule-types';
 import { AgentMetrics } from '../../src/metrics/metrics';
 import { Enricher } from '../../src/sensors/index';
 import { SensorsHarness } from './sensors-harness';
 
 const NR_GETPPID = 110;
+const NR_READ = 0;
 
 describe('kernel syscall sensor', function () {
   this.timeout(30000);
@@ -61,5 +65,46 @@ describe('kernel syscall sensor', function () {
     const r2 = await h.run('syscaller', ['getppid']);
     assert.deepEqual(sys(r.pid).map((e) => [e.nr, e.ret]), [[NR_GETPPID, process.pid]]);
     assert.deepEqual(sys(r2.pid), []);
+  });
+
+  // oa_epochs: an enter+exit pair keeps the enter's args in task storage; args stored before a
+  // detach must never pair with an exit after the re-attach (counted in oa_counters.args_lost).
+  it('generic pair: args stored before a detach are dropped and counted at the next exit after the re-attach', async () => {
+    h.sensors.setSyscallFilter([NR_READ, NR_GETPPID]); // before the tester's first read(2)
+    const child = spawn(SensorsHarness.prog('syscaller'), ['wait', 'wait', 'getppid'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const pid = child.pid!;
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const closed = new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    /** Waits until the tester has printed `lines` lines and sleeps in read(2). */
+    const blockedInRead = (lines: number) => SensorsHarness.blockedIn(pid, NR_READ, lines, () => out.split('\n').filter((l) => l).length);
+    const sysCounters = () => h.sensors.stats().countersByOp[Op.Syscall]!;
+    try {
+      await blockedInRead(0); // oa_raw_sys_enter stored read #1's args at the current epoch
+      const epoch0 = h.sensors.epochs()[RuleKind.Syscall]!;
+      h.sensors.setSyscallFilter([]); // detached synchronously
+      child.stdin.write('1\n');
+      await blockedInRead(1); // read #1 returned with no exit program; read #2 entered detached
+      h.sensors.setSyscallFilter([NR_READ, NR_GETPPID]);
+      assert.equal(h.sensors.epochs()[RuleKind.Syscall], epoch0 + 1);
+      const lost0 = sysCounters().argsLost;
+      const metrics = new AgentMetrics();
+      const recorder = new KernelStatsRecorder(metrics);
+      recorder.record(h.sensors.stats());
+      const dropped0 = metrics.dropCounts.get('kernel/args_lost_syscall') ?? 0;
+      child.stdin.write('2\n');
+      assert.equal(await closed, 0);
+      await h.waitFor((r) => r.op === Op.ProcessExit && r.tgid === pid, 'exit record');
+      assert.deepEqual(out.trim().split('\n'), ['wait 2', 'wait 2', `getppid ${process.pid}`]);
+      // Paired with read #1's stored args, read #2's exit would be reported; only getppid is
+      // (the dynamic loader's reads of shared objects, before read #1, are not of fd 0).
+      assert.deepEqual(sys(pid).filter((e) => e.nr !== NR_READ || e.args[0] === 0n).map((e) => [e.nr, e.ret]), [[NR_GETPPID, process.pid]]);
+      assert.equal(sysCounters().argsLost - lost0, 1, 'read #2 exit: stale args dropped and counted');
+      recorder.record(h.sensors.stats());
+      assert.equal((metrics.dropCounts.get('kernel/args_lost_syscall') ?? 0) - dropped0, 1, 'events_dropped_total{stage="kernel",reason="args_lost_syscall"}');
+    } finally {
+      h.sensors.setSyscallFilter([]);
+      child.kill('SIGKILL');
+    }
   });
 });
