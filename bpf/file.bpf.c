@@ -109,6 +109,20 @@ static __always_inline const char *file__decode(struct oa_sys_args *a, struct oa
 	return path;
 }
 
+/* 0 (counted as invisible unless it is the agent itself) when neither the task's visibility
+ * nor any file rule wants the event. */
+static __always_inline int file__wanted(void)
+{
+	__u32 pid_ns, mnt_ns;
+
+	if (task__is_self())
+		return 0;
+	if ((vis__get(&pid_ns, &mnt_ns) & OA_VIS_FILE) || rules__active(OA_RK_FILE))
+		return 1;
+	counter__add(OA_OP_FILE, OA_C_INVISIBLE);
+	return 0;
+}
+
 static __always_inline int file__is_open(__u64 nr)
 {
 	return nr == NR_OPEN || nr == NR_OPENAT || nr == NR_OPENAT2;
@@ -232,10 +246,14 @@ struct {
 	.values = { [0] = (void *)&oa_tail_file_exit },
 };
 
+/* The invisible case (the common one on a node) is decided here, before the tail call;
+ * oa_tail_file_exit checks again for what it reaches (its own program, verified once). */
 #define OA_FILE_HOOK(name)                                                 \
 	SEC("tp/syscalls/sys_exit_" #name)                                 \
 	int oa_exit_##name(struct trace_event_raw_sys_exit *ctx)           \
 	{                                                                  \
+		if (!file__wanted())                                       \
+			return 0;                                          \
 		bpf_tail_call(ctx, &oa_file_tail, tail__index0());         \
 		return 0;                                                  \
 	}

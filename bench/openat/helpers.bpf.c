@@ -63,6 +63,8 @@ static long op(__u32 i, void *ctx)
 	case 13: { __u64 *v = bpf_task_storage_get(&ts, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE); if (v) s->a[0] = *v; break; }
 	case 14: { void *r = bpf_ringbuf_reserve(&rb, 624, 0); if (r) bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP); break; }
 	case 15: s->a[0] = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA); break;
+	case 17: s->a[0] = bpf_get_current_task_btf()->pid; break;
+	case 18: s->a[0] = bpf_get_current_pid_tgid(); break;
 	case 16: { struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(t); s->a[0] = r->di + r->si; break; }
 	}
 	return 0;

@@ -29,6 +29,8 @@ const MODES: Record<number, string> = {
   14: 'bpf_ringbuf_reserve + discard 624 B',
   15: 'bpf_ringbuf_query',
   16: 'bpf_task_pt_regs + 2 loads',
+  17: 'bpf_get_current_task_btf (a 2nd call)',
+  18: 'bpf_get_current_pid_tgid',
 };
 
 async function measure(mode: number): Promise<number> {
