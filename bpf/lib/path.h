@@ -62,7 +62,8 @@ static long path__up(__u32 i, struct path__walk_ctx *c)
 static long path__emit(__u32 i, struct path__walk_ctx *c)
 {
 	struct dentry *cd;
-	__u32 pos = c->pos;
+	__u32 pos = c->pos, len;
+	unsigned long name;
 	long r;
 
 	if (i >= c->n)
@@ -70,9 +71,25 @@ static long path__emit(__u32 i, struct path__walk_ctx *c)
 	cd = oa_cast(struct dentry, c->s->dents[(c->n - 1 - i) & (OA_PATH_DEPTH - 1)]);
 	c->out[pos & (OA_PATH_LEN - 1)] = '/';
 	pos++;
-	r = bpf_probe_read_kernel_str(&c->out[pos & (OA_PATH_LEN - 1)], OA_PATH_LEN, cd->d_name.name);
-	if (r > 1)
-		pos += r - 1;
+	name = (unsigned long)cd->d_name.name;
+	len = cd->d_name.len;
+	if (bpf_core_field_exists(cd->d_shortname) &&
+	    name == (unsigned long)cd + bpf_core_field_offset(struct dentry, d_shortname) &&
+	    len < sizeof(cd->d_shortname)) {
+		/* Short names (< 40 bytes, DNAME_INLINE_LEN) live in the dentry itself: five word
+		 * loads instead of a string-copy helper. Bytes past `len` are scratch. */
+		__u64 *w = (__u64 *)&c->out[pos & (OA_PATH_LEN - 1)];
+		w[0] = cd->d_shortname.words[0];
+		w[1] = cd->d_shortname.words[1];
+		w[2] = cd->d_shortname.words[2];
+		w[3] = cd->d_shortname.words[3];
+		w[4] = cd->d_shortname.words[4];
+		pos += len;
+	} else {
+		r = bpf_probe_read_kernel_str(&c->out[pos & (OA_PATH_LEN - 1)], OA_PATH_LEN, (void *)name);
+		if (r > 1)
+			pos += r - 1;
+	}
 	c->pos = pos;
 	if (pos >= OA_PATH_LEN - 1) {
 		c->cut = 1;

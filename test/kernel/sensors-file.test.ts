@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, realpathSync, rmSync, writeFileSync, mkdirSync, chmodSync, statSync, lstatSync, symlinkSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Op, type FileRecord } from '../../src/events/record';
+import { Op, RecordFlag, type FileRecord } from '../../src/events/record';
 import { AgentMetrics } from '../../src/metrics/metrics';
 import { Enricher } from '../../src/sensors/index';
 import { SensorsHarness } from './sensors-harness';
@@ -62,6 +62,29 @@ describe('kernel file sensor', function () {
     assert.equal(e.recordFlags, 0);
     assert.equal(e.ruleId, 0);
     assert.ok(e.pidNs > 0 && e.mntNs > 0);
+  });
+
+  // Path walk (bpf/lib/path.h): names shorter than 40 bytes are copied from the dentry's inline
+  // d_shortname, longer ones (kept outside the dentry) by a string read; both must give the
+  // same bytes, at either side of the boundary, and a path over 255 bytes is cut and flagged.
+  it('component names at the inline-name boundary (39, 40, 41 bytes) and long ones resolve exactly; a path over 255 bytes is cut at 255 and flagged Truncated', async () => {
+    const name = (n: number, c: string) => c.repeat(n);
+    const d1 = path.join(dir, name(39, 'a'), name(1, 'b'), name(40, 'c'));
+    mkdirSync(d1, { recursive: true });
+    const f1 = path.join(d1, name(41, 'd'));
+    const f2 = path.join(d1, `${name(38, 'e')}.x`); // 40 bytes
+    const deep = path.join(dir, name(120, 'f'), name(100, 'g'));
+    mkdirSync(deep, { recursive: true });
+    const f3 = path.join(deep, name(60, 'h'));
+    for (const f of [f1, f2, f3]) writeFileSync(f, 'x');
+    assert.ok(Buffer.byteLength(f3) > 255 && Buffer.byteLength(f1) < 255);
+    const r = await h.run('fileops', ['openat', 'cwd', f1, '0', '0', 'openat', 'cwd', f2, '0', '0', 'openat', 'cwd', f3, '0', '0']);
+    assert.deepEqual(r.lines, ['openat 3', 'openat 4', 'openat 5']);
+    assert.deepEqual(files(r.pid).map((e) => [e.ret, e.path, (e.recordFlags ?? 0) & RecordFlag.Truncated]), [
+      [3, f1, 0],
+      [4, f2, 0],
+      [5, f3.slice(0, 255), RecordFlag.Truncated],
+    ]);
   });
 
   it('relative open that fails: given path, cwd, -ENOENT', async () => {
