@@ -123,6 +123,10 @@ static __always_inline int file__wanted(void)
 	return 0;
 }
 
+_Static_assert(__builtin_offsetof(struct oa_file, cwd) == __builtin_offsetof(struct oa_file, path) + OA_PATH_LEN &&
+		       sizeof(struct oa_file) == __builtin_offsetof(struct oa_file, cwd) + OA_PATH_LEN,
+	       "oa_file: path and cwd are the last 2 * OA_PATH_LEN bytes (file__exit walks into them)");
+
 static __always_inline int file__is_open(__u64 nr)
 {
 	return nr == NR_OPEN || nr == NR_OPENAT || nr == NR_OPENAT2;
@@ -191,10 +195,15 @@ static __noinline int file__exit(long id, long ret)
 	else if (fd >= 0)
 		f = file__from_fd(fd);
 	if (f) {
-		cut = path__resolve_wide(f->f_path.dentry, f->f_path.mnt, s->abs);
+		/* Built in place: path and cwd are the 2 * OA_PATH_LEN bytes the walk needs; cwd
+		 * (unused with an fd) is cleared after it. s->abs only feeds the rule check. */
+		cut = path__resolve_wide(oa_word_at(&f->f_path.dentry), oa_word_at(&f->f_path.mnt),
+					 (struct oa_path_wide *)e->path);
+		e->cwd[0] = 0;
 		if (file__is_open(a.nr))
 			e->file_owner_uid = f->f_inode->i_uid.val;
-		bpf_probe_read_kernel(e->path, OA_PATH_LEN, s->abs);
+		if (rules)
+			bpf_probe_read_kernel(s->abs, OA_PATH_LEN, e->path);
 	} else if (upath) {
 		if (bpf_probe_read_user_str(e->path, sizeof(e->path), upath) == OA_PATH_LEN)
 			cut = 1;

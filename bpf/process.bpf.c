@@ -133,7 +133,7 @@ int oa_sched_exec(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	}
 	exe = BPF_CORE_READ(t, mm, exe_file);
-	cut = path__resolve(BPF_CORE_READ(exe, f_path.dentry), BPF_CORE_READ(exe, f_path.mnt), s->abs);
+	cut = path__resolve((unsigned long)BPF_CORE_READ(exe, f_path.dentry), (unsigned long)BPF_CORE_READ(exe, f_path.mnt), s->abs);
 	owner = BPF_CORE_READ(exe, f_inode, i_uid.val);
 	if (rules__active(OA_RK_PROCESS))
 		verdict = rules__check_path(OA_RK_PROCESS, s->abs, rules__access(OA_ACC_READ, owner),

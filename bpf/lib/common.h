@@ -128,6 +128,10 @@ static __always_inline void counter__add(__u32 op, int which)
  * loads. A pointer kept in map memory comes back as a number and is cast again. */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define oa_cast(type, p) ((type *)bpf_rdonly_cast((const void *)(p), bpf_core_type_id_kernel(type)))
+/* The unsigned long at kernel address `p` (e.g. a pointer field, as a number) by one direct
+ * load: any struct whose first member is an unsigned long serves as the cast type; load_weight
+ * (weight) is in every kernel. */
+#define oa_word_at(p) (oa_cast(struct load_weight, (p))->weight)
 
 /* Identity of a task in its own pid namespace: numbers[level] of its struct pid. Levels 0
  * (initial namespace) and 1 (a container's own) are constant indices into the flexible array,

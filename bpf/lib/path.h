@@ -98,16 +98,28 @@ static long path__emit(__u32 i, struct path__walk_ctx *c)
 	return 0;
 }
 
-/* Writes the NUL-terminated path of (`d`, `vm`) into `out`, which must have 2 * OA_PATH_LEN
- * writable bytes (masked offsets below OA_PATH_LEN plus a string read of up to OA_PATH_LEN;
- * what lies past the NUL is scratch). The path itself is at most OA_PATH_LEN bytes with its NUL.
- * Returns 1 when the path was cut (depth or length), 0 otherwise, -1 on error. */
-static __noinline int path__resolve_wide(struct dentry *d, struct vfsmount *vm, char *out)
+/* 2 * OA_PATH_LEN bytes: masked offsets below OA_PATH_LEN plus a copy of up to OA_PATH_LEN. */
+struct oa_path_wide {
+	char b[OA_PATH_LEN * 2];
+};
+
+/* Writes the NUL-terminated path of (dentry `d`, vfsmount `vm`, kernel addresses) into `w`;
+ * what lies past the NUL is scratch. The path itself is at most OA_PATH_LEN bytes with its NUL.
+ * Returns 1 when the path was cut (depth or length), 0 otherwise, -1 on error.
+ * A global function: the verifier checks it once, on its own, instead of once per caller
+ * state (the file exit program reaches it in many; checked inline it took that program to the
+ * 1,000,000-instruction limit). Hence numbers (oa_word_at) and a sized buffer as arguments: a BTF
+ * pointer argument needs the 6.16+ arg:untrusted tag. */
+__noinline int path__resolve_wide(unsigned long d, unsigned long vm, struct oa_path_wide *w)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct path__walk_ctx c = {};
+	char *out;
 	__u32 pos;
 
+	if (!w)
+		return -1;
+	out = w->b;
 	c.s = scratch__get();
 	if (!c.s || !d || !vm)
 		return -1;
@@ -116,7 +128,7 @@ static __noinline int path__resolve_wide(struct dentry *d, struct vfsmount *vm, 
 	c.root_m = t->fs->root.mnt;
 	c.d = oa_cast(struct dentry, d);
 	c.vm = oa_cast(struct vfsmount, vm);
-	c.m = oa_cast(struct mount, (unsigned long)vm - bpf_core_field_offset(struct mount, mnt));
+	c.m = oa_cast(struct mount, vm - bpf_core_field_offset(struct mount, mnt));
 	bpf_loop(OA_PATH_DEPTH + 8, path__up, &c, 0);
 	bpf_loop(OA_PATH_DEPTH, path__emit, &c, 0);
 	pos = c.pos;
@@ -133,29 +145,31 @@ static __noinline int path__resolve_wide(struct dentry *d, struct vfsmount *vm, 
 }
 
 /* path__resolve_wide into the scratch walk buffer, copied to `out` (OA_PATH_LEN bytes). */
-static __always_inline int path__resolve(struct dentry *d, struct vfsmount *vm, char *out)
+static __always_inline int path__resolve(unsigned long d, unsigned long vm, char *out)
 {
 	struct oa_scratch *s = scratch__get();
 	int cut;
 
 	if (!s)
 		return -1;
-	cut = path__resolve_wide(d, vm, s->walk);
+	cut = path__resolve_wide(d, vm, (struct oa_path_wide *)s->walk);
 	bpf_probe_read_kernel(out, OA_PATH_LEN, s->walk);
 	return cut;
 }
 
-/* struct file behind `fd` in the current task (a BTF pointer), or NULL. */
+/* struct file behind `fd` in the current task (a BTF pointer), or NULL. fdt->fd is a plain
+ * array of pointers, whose elements are not BTF fields: the element's address is cast to a
+ * struct whose first member is a struct file pointer (kiocb.ki_filp, offset 0 by CO-RE), so
+ * the element is one direct load too instead of a bpf_probe_read_kernel call. */
 static __always_inline struct file *file__from_fd(int fd)
 {
 	struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
-	struct file *f = NULL;
+	unsigned long slot;
 
 	if (fd < 0 || (__u32)fd >= fdt->max_fds)
 		return NULL;
-	/* fdt->fd is a plain array of pointers: its elements are not BTF fields */
-	bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]);
-	return f ? oa_cast(struct file, f) : NULL;
+	slot = (unsigned long)fdt->fd + (__u32)fd * sizeof(struct file *);
+	return oa_cast(struct kiocb, slot - bpf_core_field_offset(struct kiocb, ki_filp))->ki_filp;
 }
 
 /* cwd of the current task into `out`; returns path__resolve's result. */
@@ -164,7 +178,7 @@ static __always_inline int path__cwd(char *out)
 	struct fs_struct *fs = bpf_get_current_task_btf()->fs;
 	if (!fs)
 		return -1;
-	return path__resolve(fs->pwd.dentry, fs->pwd.mnt, out);
+	return path__resolve(oa_word_at(&fs->pwd.dentry), oa_word_at(&fs->pwd.mnt), out);
 }
 
 /* Join cwd (already in `cwd`) and the relative `rel` into `out` (both OA_PATH_LEN). */
