@@ -96,7 +96,7 @@ int oa_cap_capable(struct oa_cap_capable_args *ctx)
 	e->ret = ctx->ret;
 	e->cap_opt = 0;
 	e->pad = 0;
-	rb__submit(e, OA_OP_CAP);
+	rb__submit(e, OA_OP_CAP, sizeof(*e));
 	return 0;
 }
 

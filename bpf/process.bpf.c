@@ -324,7 +324,7 @@ static __always_inline int task__state(__u16 nr, long ret)
 	if (nr == OA_NR_SETNS)
 		lifecycle__submit(e, OA_OP_TASK);
 	else
-		rb__submit(e, OA_OP_TASK);
+		rb__submit(e, OA_OP_TASK, sizeof(*e));
 	return 0;
 }
 

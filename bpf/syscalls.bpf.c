@@ -63,7 +63,7 @@ static __noinline int sys__exit(__u32 slot, long id, long ret)
 		if (bpf_probe_read_user_str(e->strs[0], OA_SYS_STR_LEN, (void *)a.a[0]) == OA_SYS_STR_LEN)
 			e->hdr.flags |= OA_F_TRUNCATED;
 	}
-	rb__submit(e, OA_OP_SYSCALL);
+	rb__submit(e, OA_OP_SYSCALL, sizeof(*e));
 	return 0;
 }
 
