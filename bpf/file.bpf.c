@@ -109,18 +109,26 @@ static __always_inline const char *file__decode(struct oa_sys_args *a, struct oa
 	return path;
 }
 
-/* 0 (counted as invisible unless it is the agent itself) when neither the task's visibility
- * nor any file rule wants the event. */
-static __always_inline int file__wanted(void)
+#define FILE_W_VISIBLE 1
+#define FILE_W_RULES 2
+
+/* FILE_W_* bits of why the event is wanted, and the task's namespaces (`ns`, as file__exit takes
+ * them); 0 (counted as invisible unless it is the agent itself) when neither the task's
+ * visibility nor any file rule wants it. */
+static __always_inline __u32 file__want(__u64 *ns)
 {
-	__u32 pid_ns, mnt_ns;
+	__u32 pid_ns, mnt_ns, want = 0;
 
 	if (task__is_self())
 		return 0;
-	if ((vis__get(&pid_ns, &mnt_ns) & OA_VIS_FILE) || rules__active(OA_RK_FILE))
-		return 1;
-	counter__add(OA_OP_FILE, OA_C_INVISIBLE);
-	return 0;
+	if (vis__get(&pid_ns, &mnt_ns) & OA_VIS_FILE)
+		want |= FILE_W_VISIBLE;
+	if (rules__active(OA_RK_FILE))
+		want |= FILE_W_RULES;
+	if (!want)
+		counter__add(OA_OP_FILE, OA_C_INVISIBLE);
+	*ns = (__u64)pid_ns << 32 | mnt_ns;
+	return want;
 }
 
 _Static_assert(__builtin_offsetof(struct oa_file, cwd) == __builtin_offsetof(struct oa_file, path) + OA_PATH_LEN &&
@@ -140,24 +148,22 @@ struct {
 	__type(value, struct oa_file);
 } oa_file_spill SEC(".maps");
 
-static __noinline int file__exit(long id, long ret)
+/* One file syscall exit that file__want wanted (`want`: FILE_W_*; `ns`: pid ns << 32 | mnt ns).
+ * A global function: verified once per exit program, on its own, whatever state its caller is
+ * in; every sys_exit_* record has the same layout (__syscall_nr at 8, ret at 16). */
+__noinline int file__exit(long id, long ret, __u32 want, __u64 ns)
 {
 	struct oa_scratch *s = scratch__get();
-	__u32 pid_ns, mnt_ns, rid = 0, verdict = 0;
+	__u32 pid_ns = ns >> 32, mnt_ns = (__u32)ns, rid = 0, verdict = 0;
+	int visible = want & FILE_W_VISIBLE, rules = want & FILE_W_RULES;
 	struct oa_sys_args a;
 	struct oa_file *e, *rb;
 	struct file *f = NULL;
 	const char *upath;
-	int visible, flags, fd, rules, cut = 0;
+	int flags, fd, cut = 0;
 
-	if (!s || task__is_self())
+	if (!s)
 		return 0;
-	visible = vis__get(&pid_ns, &mnt_ns) & OA_VIS_FILE;
-	rules = rules__active(OA_RK_FILE);
-	if (!visible && !rules) {
-		counter__add(OA_OP_FILE, OA_C_INVISIBLE);
-		return 0;
-	}
 	rb = bpf_ringbuf_reserve(&oa_events, sizeof(*rb), 0);
 	e = rb;
 	if (!e && !rules) {
@@ -237,34 +243,17 @@ static __noinline int file__exit(long id, long ret)
 	return 0;
 }
 
-/* All exits funnel into one tail-called program so the rule lookup (bpf/include/rules.h) is
- * verified once instead of once per syscall; every sys_exit_* record has the same layout
- * (__syscall_nr at 8, ret at 16). */
-SEC("tp")
-int oa_tail_file_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	return file__exit((__u32)ctx->id, ctx->ret);
-}
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-	__uint(max_entries, 1);
-	__uint(key_size, sizeof(__u32));
-	__array(values, int(struct trace_event_raw_sys_exit *));
-} oa_file_tail SEC(".maps") = {
-	.values = { [0] = (void *)&oa_tail_file_exit },
-};
-
-/* The invisible case (the common one on a node) is decided here, before the tail call;
- * oa_tail_file_exit checks again for what it reaches (its own program, verified once). */
+/* Each exit program decides the invisible case (the common one on a node) itself, then calls
+ * file__exit: no tail call (an indirect jump through a prog array) and no second visibility
+ * lookup. */
 #define OA_FILE_HOOK(name)                                                 \
 	SEC("tp/syscalls/sys_exit_" #name)                                 \
 	int oa_exit_##name(struct trace_event_raw_sys_exit *ctx)           \
 	{                                                                  \
-		if (!file__wanted())                                       \
-			return 0;                                          \
-		bpf_tail_call(ctx, &oa_file_tail, tail__index0());         \
-		return 0;                                                  \
+		__u64 ns;                                                  \
+		__u32 want = file__want(&ns);                              \
+                                                                           \
+		return want ? file__exit((__u32)ctx->id, ctx->ret, want, ns) : 0; \
 	}
 
 OA_FILE_HOOK(open)
