@@ -140,45 +140,37 @@ static __always_inline int file__is_open(__u64 nr)
 	return nr == NR_OPEN || nr == NR_OPENAT || nr == NR_OPENAT2;
 }
 
-/* Stand-in record while oa_events is full (rb__finish). */
+/* The record is built here, per CPU, and copied to the ring at its length (rb__output). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct oa_file);
-} oa_file_spill SEC(".maps");
+} oa_file_build SEC(".maps");
 
 /* One file syscall exit that file__want wanted (`want`: FILE_W_*; `ns`: pid ns << 32 | mnt ns).
  * A global function: verified once per exit program, on its own, whatever state its caller is
- * in; every sys_exit_* record has the same layout (__syscall_nr at 8, ret at 16). */
+ * in; every sys_exit_* record has the same layout (__syscall_nr at 8, ret at 16).
+ * Wire: a record without cwd ends after the path's NUL, rounded up to 8 bytes (OA_FILE_SIZE is
+ * the most); a path of /etc/hostname makes a 128-byte record instead of 624. */
 __noinline int file__exit(long id, long ret, __u32 want, __u64 ns)
 {
 	struct oa_scratch *s = scratch__get();
-	__u32 pid_ns = ns >> 32, mnt_ns = (__u32)ns, rid = 0, verdict = 0;
+	__u32 pid_ns = ns >> 32, mnt_ns = (__u32)ns, rid = 0, verdict = 0, zero = 0, plen = 0;
 	int visible = want & FILE_W_VISIBLE, rules = want & FILE_W_RULES;
 	struct oa_sys_args a;
-	struct oa_file *e, *rb;
+	struct oa_file *e;
 	struct file *f = NULL;
 	const char *upath;
-	int flags, fd, cut = 0;
+	int flags, fd, cut = 0, r;
+	__u64 len;
 
-	if (!s)
-		return 0;
-	rb = bpf_ringbuf_reserve(&oa_events, sizeof(*rb), 0);
-	e = rb;
-	if (!e && !rules) {
-		/* oa_events full and no rule could need the record: lost, without filling a stand-in. */
+	e = bpf_map_lookup_elem(&oa_file_build, &zero);
+	if (!s || !e) {
 		rb__lost(OA_OP_FILE);
 		return 0;
 	}
-	if (!e) {
-		__u32 zero = 0;
-		e = bpf_map_lookup_elem(&oa_file_spill, &zero);
-		if (!e) {
-			rb__lost(OA_OP_FILE);
-			return 0;
-		}
-	}
+	file__args(&a, id);
 	hdr__fill(&e->hdr, OA_OP_FILE, sizeof(*e), pid_ns, mnt_ns);
 	e->hdr.flags = 0;
 	e->hdr.rule_id = 0;
@@ -193,7 +185,6 @@ __noinline int file__exit(long id, long ret, __u32 want, __u64 ns)
 	e->pad = 0;
 	e->path[0] = 0;
 	e->cwd[0] = 0;
-	file__args(&a, id);
 	upath = file__decode(&a, e, &fd);
 
 	if (file__is_open(a.nr) && ret >= 0)
@@ -203,16 +194,27 @@ __noinline int file__exit(long id, long ret, __u32 want, __u64 ns)
 	if (f) {
 		/* Built in place: path and cwd are the 2 * OA_PATH_LEN bytes the walk needs; cwd
 		 * (unused with an fd) is cleared after it. s->abs only feeds the rule check. */
-		cut = path__resolve_wide(oa_word_at(&f->f_path.dentry), oa_word_at(&f->f_path.mnt),
-					 (struct oa_path_wide *)e->path);
+		r = path__resolve_wide(oa_word_at(&f->f_path.dentry), oa_word_at(&f->f_path.mnt),
+				       (struct oa_path_wide *)e->path);
+		if (r >= 0) {
+			cut = r & 1;
+			plen = r >> 1;
+		} else {
+			e->path[0] = 0;
+		}
 		e->cwd[0] = 0;
 		if (file__is_open(a.nr))
 			e->file_owner_uid = f->f_inode->i_uid.val;
 		if (rules)
 			bpf_probe_read_kernel(s->abs, OA_PATH_LEN, e->path);
 	} else if (upath) {
-		if (bpf_probe_read_user_str(e->path, sizeof(e->path), upath) == OA_PATH_LEN)
+		r = bpf_probe_read_user_str(e->path, sizeof(e->path), upath);
+		if (r == OA_PATH_LEN)
 			cut = 1;
+		if (r > 0)
+			plen = r - 1;
+		else
+			e->path[0] = 0;
 		if (e->path[0] == '/') {
 			bpf_probe_read_kernel(s->abs, OA_PATH_LEN, e->path);
 		} else if (e->dirfd == OA_AT_FDCWD || a.nr == NR_OPEN || a.nr == NR_UNLINK ||
@@ -232,14 +234,16 @@ __noinline int file__exit(long id, long ret, __u32 want, __u64 ns)
 					    rules__access(file__is_open(a.nr) ? e->flags : OA_ACC_WRITE,
 							  e->file_owner_uid), &rid);
 	flags = verdict__apply(visible, verdict, OA_OP_FILE);
-	if (flags < 0) {
-		if (rb)
-			bpf_ringbuf_discard(rb, BPF_RB_NO_WAKEUP);
+	if (flags < 0)
 		return 0;
-	}
+	plen &= OA_PATH_LEN - 1;
+	len = e->cwd[0] ? sizeof(*e) : __builtin_offsetof(struct oa_file, path) + ((plen + 8) & ~7U);
+	if (len > sizeof(*e))
+		len = sizeof(*e);
+	e->hdr.size = len;
 	e->hdr.flags = flags | (cut > 0 ? OA_F_TRUNCATED : 0);
 	e->hdr.rule_id = rid;
-	rb__finish(rb, e, sizeof(*e), OA_OP_FILE, flags);
+	rb__output(e, len, OA_OP_FILE, flags);
 	return 0;
 }
 

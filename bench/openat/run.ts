@@ -7,10 +7,11 @@
 // strings), the KubeArmor result filter, and an output sink (jsonl to /dev/null). Prints both
 // slowdown ratios (medians of the rounds), emitted vs delivered vs enriched counts, and PASS/FAIL
 // against the targets (not visible <= 1.10x; file visible <= 1.50x with 0 drops). Each round also
-// runs the loop with empty programs on the same two tracepoints (floor.bpf.c): the part of the
-// "not visible" ratio that any syscall-tracepoint sensor pays on this kernel, and with empty
-// raw_tracepoint programs on sys_enter/sys_exit (the other hook family that loads here, which
-// fires for every syscall). Usage (root):
+// runs the loop with empty programs (floor.bpf.c) on sys_enter_openat + sys_exit_openat, on
+// sys_exit_openat alone (the file sensor's hook: the part of the "not visible" ratio any
+// syscall-tracepoint sensor pays on this kernel) and on raw sys_enter/sys_exit (the other hook
+// family that loads here, which fires for every syscall), and file visible with a consumer that
+// only decodes and counts (the sensor without the agent's user space). Usage (root):
 //   make -C bench/openat && node dist/bench/openat/run.js [iterations] [rounds]
 import { execFile } from 'node:child_process';
 import * as os from 'node:os';

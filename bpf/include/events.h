@@ -111,6 +111,8 @@ struct oa_exit {
 };
 #define OA_EXIT_SIZE 88
 
+/* Variable size: with cwd[0] == 0 the record ends after path's NUL, rounded up to 8 bytes
+ * (hdr.size says where); with a cwd it is the whole struct. */
 struct oa_file {
 	struct oa_hdr hdr;
 	__s32 ret;

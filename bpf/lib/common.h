@@ -299,23 +299,43 @@ static __always_inline void *rb__reserve(__u32 op, __u64 size, int prio)
 	return r;
 }
 
-/* Submit with BPF_RB_NO_WAKEUP, forcing one wakeup when this record (`size` bytes, plus its
- * 8-byte ring header) takes the unread bytes of oa_events across oa_wakeup_bytes; records in
- * oa_alerts are picked up within their drain's poll period. Not one per record above the
+/* BPF_RB_NO_WAKEUP, or BPF_RB_FORCE_WAKEUP once: when a record of `size` bytes (plus its 8-byte
+ * ring header) takes the unread bytes of oa_events across oa_wakeup_bytes. `avail` is
+ * BPF_RB_AVAIL_DATA with the record already reserved. Not one wakeup per record above the
  * threshold: while user space is behind, the drain waits for JS rather than for the ring, the
  * backlog stays above the threshold, and every submit would queue the ring's irq_work on the
  * submitting CPU (bench/openat, agent behind: the loop's own CPU time per iteration went from
  * ~3.6 to ~6.3 us). The drain's poll of the ring fd is level-triggered, so a crossing missed
- * between two CPUs costs at most its poll period. */
+ * between two CPUs costs at most its poll period. Records in oa_alerts are picked up within
+ * their drain's poll period. */
+static __always_inline __u64 rb__wake_flags(__u64 avail, __u64 size)
+{
+	return avail >= oa_wakeup_bytes && avail < oa_wakeup_bytes + size + 16 ? BPF_RB_FORCE_WAKEUP
+									       : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void rb__submit(void *r, __u32 op, __u64 size)
 {
-	__u64 avail = bpf_ringbuf_query(&oa_events, BPF_RB_AVAIL_DATA);
-	__u64 flags = BPF_RB_NO_WAKEUP;
-
-	if (avail >= oa_wakeup_bytes && avail < oa_wakeup_bytes + size + 16)
-		flags = BPF_RB_FORCE_WAKEUP;
-	bpf_ringbuf_submit(r, flags);
+	bpf_ringbuf_submit(r, rb__wake_flags(bpf_ringbuf_query(&oa_events, BPF_RB_AVAIL_DATA), size));
 	counter__add(op, OA_C_EMITTED);
+}
+
+/* Copies a record built in per-CPU memory (`size` bytes, variable) to its lane once its
+ * `hdr_flags` are known: matched to oa_alerts (oa_events when that is full), any other to
+ * oa_events; a record neither ring takes is counted lost. */
+static __always_inline void rb__output(void *e, __u64 size, __u32 op, int hdr_flags)
+{
+	if ((hdr_flags & OA_F_MATCHED) && bpf_ringbuf_output(&oa_alerts, e, size, 0) == 0) {
+		counter__add(op, OA_C_EMITTED);
+		return;
+	}
+	if (bpf_ringbuf_output(&oa_events, e, size,
+			       rb__wake_flags(bpf_ringbuf_query(&oa_events, BPF_RB_AVAIL_DATA) + size + 8,
+					      size)) == 0) {
+		counter__add(op, OA_C_EMITTED);
+		return;
+	}
+	rb__lost(op);
 }
 
 /* Sensors whose verdict needs the filled record (file, network) fill a record reserved in

@@ -105,7 +105,8 @@ struct oa_path_wide {
 
 /* Writes the NUL-terminated path of (dentry `d`, vfsmount `vm`, kernel addresses) into `w`;
  * what lies past the NUL is scratch. The path itself is at most OA_PATH_LEN bytes with its NUL.
- * Returns 1 when the path was cut (depth or length), 0 otherwise, -1 on error.
+ * Returns -1 on error, else (path length without the NUL) << 1 | 1 when the path was cut (depth
+ * or length).
  * A global function: the verifier checks it once, on its own, instead of once per caller
  * state (the file exit program reaches it in many; checked inline it took that program to the
  * 1,000,000-instruction limit). Hence numbers (oa_word_at) and a sized buffer as arguments: a BTF
@@ -141,10 +142,13 @@ __noinline int path__resolve_wide(unsigned long d, unsigned long vm, struct oa_p
 		out[pos & (OA_PATH_LEN - 1)] = 0;
 	}
 	out[OA_PATH_LEN - 1] = 0;
-	return c.cut;
+	if (pos > OA_PATH_LEN - 1)
+		pos = OA_PATH_LEN - 1;
+	return pos << 1 | (c.cut ? 1 : 0);
 }
 
-/* path__resolve_wide into the scratch walk buffer, copied to `out` (OA_PATH_LEN bytes). */
+/* path__resolve_wide into the scratch walk buffer, copied to `out` (OA_PATH_LEN bytes); returns
+ * 1 when cut, 0 otherwise, -1 on error. */
 static __always_inline int path__resolve(unsigned long d, unsigned long vm, char *out)
 {
 	struct oa_scratch *s = scratch__get();
@@ -154,7 +158,7 @@ static __always_inline int path__resolve(unsigned long d, unsigned long vm, char
 		return -1;
 	cut = path__resolve_wide(d, vm, (struct oa_path_wide *)s->walk);
 	bpf_probe_read_kernel(out, OA_PATH_LEN, s->walk);
-	return cut;
+	return cut < 0 ? cut : cut & 1;
 }
 
 /* struct file behind `fd` in the current task (a BTF pointer), or NULL. fdt->fd is a plain

@@ -201,6 +201,13 @@ const AF_INET = 2;
 const AF_INET6 = 10;
 const AF_UNIX = 1;
 
+/** oa_file records are variable (bpf/file.bpf.c file__exit): the full struct when cwd is set,
+ *  else cut after the path's NUL, rounded up to 8 bytes, i.e. at least 8 path bytes and at most
+ *  up to cwd (sizes are multiples of 8, checked by the caller). */
+function fileSizeOk(size: number): boolean {
+  return size >= F_PATH + 8 && size <= F_CWD;
+}
+
 function cstr(buf: Buffer, off: number, len: number): string {
   const end = buf.indexOf(0, off);
   return buf.toString('utf8', off, end < 0 || end > off + len ? off + len : end);
@@ -279,7 +286,7 @@ type Decoded = KernelRecord | 'unknown_syscall';
 // Each record is the header object with its op's members assigned after it, in one fixed order
 // per op: V8 then gives every record of an op the same hidden class (object spread of the header
 // into a literal that redefines `op`/`flags` built dictionary-mode objects, ~20 µs each here).
-function decodeOne(b: Buffer, o: number, op: number): Decoded {
+function decodeOne(b: Buffer, o: number, op: number, size: number): Decoded {
   switch (op) {
     case Op.ProcessExec: {
       const syscall = EXEC_SYSCALLS[b.readUInt16LE(o + X_NR)];
@@ -321,8 +328,9 @@ function decodeOne(b: Buffer, o: number, op: number): Decoded {
       r.mode = b.readUInt32LE(o + F_MODE);
       r.ownerUid = b.readInt32LE(o + F_OWNER_UID);
       r.ownerGid = b.readInt32LE(o + F_OWNER_GID);
-      r.path = cstr(b, o + F_PATH, F_PATH_LEN);
-      r.cwd = cstr(b, o + F_CWD, F_CWD_LEN);
+      // A record without cwd ends after the path's NUL (rounded up to 8): see fileSizeOk.
+      r.path = cstr(b, o + F_PATH, Math.min(F_PATH_LEN, size - F_PATH));
+      r.cwd = size >= F_CWD + F_CWD_LEN ? cstr(b, o + F_CWD, F_CWD_LEN) : '';
       r.fileOwnerUid = b.readInt32LE(o + F_FILE_OWNER_UID);
       return r;
     }
@@ -396,9 +404,9 @@ export function decodeBatch(buf: Buffer, start = 0, max = Infinity): DecodeResul
     }
     const want = RECORD_SIZE[op];
     if (want === undefined) bump('unknown_op');
-    else if (want !== size) bump('bad_size');
+    else if (want !== size && !(op === Op.File && fileSizeOk(size))) bump('bad_size');
     else {
-      const r = decodeOne(buf, o, op);
+      const r = decodeOne(buf, o, op, size);
       if (r === 'unknown_syscall') bump('unknown_syscall');
       else records.push(r);
     }

@@ -99,9 +99,14 @@ describe('kernel syscall sensor', function () {
       // Paired with read #1's stored args, read #2's exit would be reported; only getppid is
       // (the dynamic loader's reads of shared objects, before read #1, are not of fd 0).
       assert.deepEqual(sys(pid).filter((e) => e.nr !== NR_READ || e.args[0] === 0n).map((e) => [e.nr, e.ret]), [[NR_GETPPID, process.pid]]);
-      assert.equal(sysCounters().argsLost - lost0, 1, 'read #2 exit: stale args dropped and counted');
-      recorder.record(h.sensors.stats());
-      assert.equal((metrics.dropCounts.get('kernel/args_lost_syscall') ?? 0) - dropped0, 1, 'events_dropped_total{stage="kernel",reason="args_lost_syscall"}');
+      // The counter is per op, not per task: any other task of the host that was blocked in
+      // read(2) across the detach is counted too, so it is at least read #2's 1, and the metric
+      // carries exactly the kernel counter's increase.
+      const st = h.sensors.stats();
+      recorder.record(st);
+      const lost = st.countersByOp[Op.Syscall]!.argsLost - lost0;
+      assert.ok(lost >= 1, `read #2 exit: stale args dropped and counted (${lost})`);
+      assert.equal((metrics.dropCounts.get('kernel/args_lost_syscall') ?? 0) - dropped0, lost, 'events_dropped_total{stage="kernel",reason="args_lost_syscall"}');
     } finally {
       h.sensors.setSyscallFilter([]);
       child.kill('SIGKILL');

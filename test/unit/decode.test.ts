@@ -121,6 +121,30 @@ describe('decodeBatch', () => {
     assert.deepEqual([e.syscall, e.ret, e.dirfd, e.flags, e.recordFlags, e.path, e.cwd, e.ownerUid, e.fileOwnerUid], ['openat', -13, -100, 1, 1, 'rel/x', '/cwd', -1, -1]);
   });
 
+  it('file records without cwd end after the path (rounded to 8): decoded by their size; sizes outside 120..368 are bad', () => {
+    const short = (path: string, size: number): Buffer => {
+      const f = hdr(Op.File, size);
+      f.writeInt32LE(3, 80);
+      f.writeUInt16LE(257, 108);
+      f.write(path, 112);
+      return f;
+    };
+    const host = short('/etc/hostname\0', 128); // 13 bytes + NUL -> 16 path bytes
+    const exact = short('/abcdefg', 120); // no NUL: bounded by the record's end
+    const longest = short(`/${'p'.repeat(254)}\0`, 368); // the path field's whole 256 bytes
+    const { records, errors } = decodeBatch(Buffer.concat([host, exact, longest, cap(2)]));
+    assert.deepEqual(errors, []);
+    assert.deepEqual(records.slice(0, 3).map((r) => [(r as FileRecord).path, (r as FileRecord).cwd, (r as FileRecord).ret]), [
+      ['/etc/hostname', '', 3],
+      ['/abcdefg', '', 3],
+      [`/${'p'.repeat(254)}`, '', 3],
+    ]);
+    assert.equal((records[3] as CapabilityRecord).cap, 2);
+    for (const size of [112, 376, 616]) {
+      assert.deepEqual(decodeBatch(short('/x\0', size)).errors, [{ reason: 'bad_size', count: 1 }], `size ${size}`);
+    }
+  });
+
   it('network sockaddr text: IPv4, IPv6 (RFC 5952), AF_UNIX path bounded by sa_len, abstract', () => {
     const mk = (family: number, fill: (b: Buffer) => void): NetworkRecord => {
       const b = hdr(Op.Network, LAYOUT.oa_net.size);
