@@ -28,7 +28,7 @@
  * without the enter tracepoint, its program and the per-task argument slot. */
 static __always_inline void file__args(struct oa_sys_args *a, __u64 nr)
 {
-	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(oa_task());
 
 	a->nr = nr;
 	a->a[0] = r->di;

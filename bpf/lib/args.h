@@ -43,7 +43,7 @@ static __always_inline __u32 args__epoch(__u32 kind)
  * be had (allocation failure, or the task-storage lock already held on this CPU). */
 static __always_inline struct oa_sys_args *args__slot(__u32 slot, int create)
 {
-	struct oa_task_args *t = bpf_task_storage_get(&oa_args, bpf_get_current_task_btf(), 0,
+	struct oa_task_args *t = bpf_task_storage_get(&oa_args, oa_task(), 0,
 						      create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 	return t ? &t->slot[slot & 1] : NULL;
 }

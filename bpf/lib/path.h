@@ -113,7 +113,7 @@ struct oa_path_wide {
  * pointer argument needs the 6.16+ arg:untrusted tag. */
 __noinline int path__resolve_wide(unsigned long d, unsigned long vm, struct oa_path_wide *w)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
+	struct task_struct *t = oa_task();
 	struct path__walk_ctx c = {};
 	char *out;
 	__u32 pos;
@@ -167,7 +167,7 @@ static __always_inline int path__resolve(unsigned long d, unsigned long vm, char
  * the element is one direct load too instead of a bpf_probe_read_kernel call. */
 static __always_inline struct file *file__from_fd(int fd)
 {
-	struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
+	struct fdtable *fdt = oa_task()->files->fdt;
 	unsigned long slot;
 
 	if (fd < 0 || (__u32)fd >= fdt->max_fds)
@@ -179,7 +179,7 @@ static __always_inline struct file *file__from_fd(int fd)
 /* cwd of the current task into `out`; returns path__resolve's result. */
 static __always_inline int path__cwd(char *out)
 {
-	struct fs_struct *fs = bpf_get_current_task_btf()->fs;
+	struct fs_struct *fs = oa_task()->fs;
 	if (!fs)
 		return -1;
 	return path__resolve(oa_word_at(&fs->pwd.dentry), oa_word_at(&fs->pwd.mnt), out);
