@@ -177,7 +177,8 @@ struct oa_op_counters {
 };
 #define OA_OP_COUNTERS_SIZE 32
 
-/* `oa_visibility` hash key; host = {0, 0}; default for containers = {~0, ~0}. */
+/* `oa_visibility` hash key; default for containers = {~0, ~0}; the host ({0, 0} in the agent's API)
+ * is kept in the array oa_vis_host instead. */
 struct oa_vis_key {
 	__u32 pid_ns;
 	__u32 mnt_ns;

@@ -453,18 +453,31 @@ export class KernelSensors {
     if (l && !this._closed) this._report({ program: name, attached: false, error: null });
   }
 
+  /** The host's bits live in oa_vis_host (an array: inlined lookup), every other key in
+   *  oa_visibility; null removes the key (the host's bits become 0: it sees nothing). */
+  private _writeVisibility(pidNs: number, mntNs: number, mask: number | null): void {
+    const b = binding();
+    if (pidNs === 0 && mntNs === 0) {
+      native(() => b.mapUpdate(this.objectHandle, 'oa_vis_host', u32(0), u32(mask ?? 0), MapUpdateFlag.Any));
+    } else if (mask === null) {
+      native(() => b.mapDelete(this.objectHandle, 'oa_visibility', visKey(pidNs, mntNs)));
+    } else {
+      native(() => b.mapUpdate(this.objectHandle, 'oa_visibility', visKey(pidNs, mntNs), u32(mask), MapUpdateFlag.Any));
+    }
+  }
+
   /** Visibility of one container (host: pidNs = mntNs = 0). */
   setVisibility(pidNs: number, mntNs: number, categories: readonly Category[]): void {
     const mask = visibilityMask(categories);
     const next = new Map(this._vis).set(`${pidNs >>> 0}:${mntNs >>> 0}`, mask);
     this._attachWanted(this._visAny(next), this._ruleKinds);
-    native(() => binding().mapUpdate(this.objectHandle, 'oa_visibility', visKey(pidNs, mntNs), u32(mask), MapUpdateFlag.Any));
+    this._writeVisibility(pidNs, mntNs, mask);
     this._vis = next;
     this._detachUnwanted();
   }
 
   clearVisibility(pidNs: number, mntNs: number): void {
-    native(() => binding().mapDelete(this.objectHandle, 'oa_visibility', visKey(pidNs, mntNs)));
+    this._writeVisibility(pidNs, mntNs, null);
     this._vis.delete(`${pidNs >>> 0}:${mntNs >>> 0}`);
     this._detachUnwanted();
   }
