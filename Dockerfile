@@ -60,5 +60,5 @@ ENV NODE_ENV=production
 # uid 0 by design (see the header); the chart drops every capability but the documented ones.
 USER 0:0
 EXPOSE 32767 32766 9464
-ENTRYPOINT ["node", "/opt/otelarmor/dist/src/cli.js"]
+ENTRYPOINT ["node", "--single-threaded-gc", "/opt/otelarmor/dist/src/cli.js"]
 CMD ["run", "--config", "/etc/otelarmor/config.yaml"]

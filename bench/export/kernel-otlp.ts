@@ -13,6 +13,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { AGENT_NODE_FLAGS } from '../../src/node-flags';
 import { freePort, sleep } from '../../test/e2e/otlp-helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -123,7 +124,9 @@ async function main(): Promise<void> {
   let agentErr = '';
   // BENCH_CPU_PROF=DIR: the agent writes a V8 CPU profile there on exit.
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const agent = spawn(process.execPath, [...prof, path.join(ROOT, 'dist', 'src', 'cli.js'), 'run', '--output', 'none', '--k8s', 'off',
+  // BENCH_NODE_FLAGS="--flag ...": extra node/V8 flags for the agent (A/B runs of a V8 setting).
+  prof.push(...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f));
+  const agent = spawn(process.execPath, [...AGENT_NODE_FLAGS, ...prof, path.join(ROOT, 'dist', 'src', 'cli.js'), 'run', '--output', 'none', '--k8s', 'off',
     // Only the loop is visible: it runs in a pid namespace of its own, which the kernel treats as
     // a container (default container visibility: file); host activity (other processes on this
     // machine, other tests) stays invisible and does not blur the counts.

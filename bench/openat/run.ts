@@ -13,13 +13,14 @@
 // family that loads here, which fires for every syscall), and file visible with a consumer that
 // only decodes and counts (the sensor without the agent's user space). Usage (root):
 //   make -C bench/openat && node dist/bench/openat/run.js [iterations] [rounds]
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Op, type KernelRecord } from '../../src/events/record';
 import { KernelSensors } from '../../src/kernel/sensors';
 import { binding } from '../../src/native/binding';
 import { AgentMetrics } from '../../src/metrics/metrics';
+import { AGENT_NODE_FLAGS } from '../../src/node-flags';
 import { createOutputSink } from '../../src/output';
 import { Enricher, KubeArmorResultFilter, readMachineId } from '../../src/sensors';
 
@@ -194,7 +195,15 @@ async function main(): Promise<void> {
   console.log(`${rVis <= 1.5 && drops === 0 && complete ? 'PASS' : 'FAIL'} file visible ${rVis.toFixed(3)}x (target <= 1.50x), drops ${drops}, loop events ${loopEvents}/${N * ROUNDS}`);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+// The agent's side runs in this process: with the agent's V8 flags (src/node-flags.ts), so a
+// plain `node dist/bench/openat/run.js` measures the agent as it is started.
+const missing = AGENT_NODE_FLAGS.filter((f) => !process.execArgv.includes(f));
+if (missing.length > 0) {
+  const r = spawnSync(process.execPath, [...process.execArgv, ...missing, ...process.argv.slice(1)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+} else {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

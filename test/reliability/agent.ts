@@ -2,6 +2,7 @@
 // (/readyz 200 = hooks attached), Prometheus text scraping, RSS sampling, clean stop.
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import * as path from 'node:path';
+import { AGENT_NODE_FLAGS } from '../../src/node-flags';
 import { ROOT } from '../helpers/env';
 import { freePort, start, waitForHttp, type Child } from '../helpers/procs';
 
@@ -45,7 +46,7 @@ export async function startAgent(args: string[], opts: { env?: NodeJS.ProcessEnv
   if (!has('--health-grpc-address')) full.push('--health-grpc-address', `127.0.0.1:${healthPort}`);
   if (!has('--k8s')) full.push('--k8s', 'off');
   const env = { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: '', ...opts.env };
-  const child = start(process.execPath, [CLI, ...full], { env });
+  const child = start(process.execPath, [...AGENT_NODE_FLAGS, CLI, ...full], { env });
   const metricsUrl = `http://127.0.0.1:${metricsPort}`;
   await waitForHttp(`${metricsUrl}/readyz`, opts.readyMs ?? 90_000, child);
   // /readyz turns 200 once hooks are attached; the gRPC servers and the drain start after that.

@@ -84,7 +84,7 @@ describe('Dockerfile (static checks)', () => {
   });
 
   it('starts the CLI that tsc emits, with the chart\'s config path', () => {
-    assert.match(dockerfile, /^ENTRYPOINT \["node", "\/opt\/otelarmor\/dist\/src\/cli\.js"\]$/m);
+    assert.match(dockerfile, /^ENTRYPOINT \["node", "--single-threaded-gc", "\/opt\/otelarmor\/dist\/src\/cli\.js"\]$/m);
     assert.ok(existsSync(path.join(ROOT, 'src', 'cli.ts')));
     assert.match(dockerfile, /^CMD \["run", "--config", "\/etc\/otelarmor\/config\.yaml"\]$/m);
   });
