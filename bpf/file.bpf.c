@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* File sensor: open family, unlink family, chown family, chmod family (x86_64 numbers).
- * sys_exit only: the exit program reads the arguments from the task's pt_regs (file__args) and
+ * sys_exit only: the exit program reads the arguments from the task's pt_regs (args__from_regs) and
  * emits one oa_file with the return value; there is no enter program. A successful
  * open reports the absolute path of the new fd's struct file and its inode owner; every other
  * case reports the path argument as given plus the cwd when it is relative to AT_FDCWD. */
@@ -20,24 +20,6 @@
 #define NR_CHMOD 90
 #define NR_FCHMOD 91
 #define NR_FCHMODAT 268
-
-/* x86_64 syscall arguments of the current task at sys_exit: the entry code saved them in its
- * pt_regs (di, si, dx, r10, r8, r9) and the syscall reads them through a const pointer, so
- * they are the values the syscall ran with (after any seccomp/ptrace rewrite at entry); only
- * ax holds the return value. One exit program therefore sees what an enter+exit pair saw,
- * without the enter tracepoint, its program and the per-task argument slot. */
-static __always_inline void file__args(struct oa_sys_args *a, __u64 nr)
-{
-	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(oa_task());
-
-	a->nr = nr;
-	a->a[0] = r->di;
-	a->a[1] = r->si;
-	a->a[2] = r->dx;
-	a->a[3] = r->r10;
-	a->a[4] = r->r8;
-	a->a[5] = r->r9;
-}
 
 /* Argument positions per syscall: path pointer, dirfd, flags, mode, uid/gid, fd. */
 static __always_inline const char *file__decode(struct oa_sys_args *a, struct oa_file *e, int *fd)
@@ -109,28 +91,6 @@ static __always_inline const char *file__decode(struct oa_sys_args *a, struct oa
 	return path;
 }
 
-#define FILE_W_VISIBLE 1
-#define FILE_W_RULES 2
-
-/* FILE_W_* bits of why the event is wanted, and the task's namespaces (`ns`, as file__exit takes
- * them); 0 (counted as invisible unless it is the agent itself) when neither the task's
- * visibility nor any file rule wants it. */
-static __always_inline __u32 file__want(__u64 *ns)
-{
-	__u32 pid_ns, mnt_ns, want = 0;
-
-	if (task__is_self())
-		return 0;
-	if (vis__get(&pid_ns, &mnt_ns) & OA_VIS_FILE)
-		want |= FILE_W_VISIBLE;
-	if (rules__active(OA_RK_FILE))
-		want |= FILE_W_RULES;
-	if (!want)
-		counter__add(OA_OP_FILE, OA_C_INVISIBLE);
-	*ns = (__u64)pid_ns << 32 | mnt_ns;
-	return want;
-}
-
 _Static_assert(__builtin_offsetof(struct oa_file, cwd) == __builtin_offsetof(struct oa_file, path) + OA_PATH_LEN &&
 		       sizeof(struct oa_file) == __builtin_offsetof(struct oa_file, cwd) + OA_PATH_LEN,
 	       "oa_file: path and cwd are the last 2 * OA_PATH_LEN bytes (file__exit walks into them)");
@@ -148,7 +108,7 @@ struct {
 	__type(value, struct oa_file);
 } oa_file_build SEC(".maps");
 
-/* One file syscall exit that file__want wanted (`want`: FILE_W_*; `ns`: pid ns << 32 | mnt ns).
+/* One file syscall exit that sensor__want wanted (`want`: OA_W_*; `ns`: pid ns << 32 | mnt ns).
  * A global function: verified once per exit program, on its own, whatever state its caller is
  * in; every sys_exit_* record has the same layout (__syscall_nr at 8, ret at 16).
  * Wire: a record without cwd ends after the path's NUL, rounded up to 8 bytes (OA_FILE_SIZE is
@@ -157,7 +117,7 @@ __noinline int file__exit(long id, long ret, __u32 want, __u64 ns)
 {
 	struct oa_scratch *s = scratch__get();
 	__u32 pid_ns = ns >> 32, mnt_ns = (__u32)ns, rid = 0, verdict = 0, zero = 0, plen = 0;
-	int visible = want & FILE_W_VISIBLE, rules = want & FILE_W_RULES;
+	int visible = want & OA_W_VISIBLE, rules = want & OA_W_RULES;
 	struct oa_sys_args a;
 	struct oa_file *e;
 	struct file *f = NULL;
@@ -170,7 +130,7 @@ __noinline int file__exit(long id, long ret, __u32 want, __u64 ns)
 		rb__lost(OA_OP_FILE);
 		return 0;
 	}
-	file__args(&a, id);
+	args__from_regs(&a, id);
 	hdr__fill(&e->hdr, OA_OP_FILE, sizeof(*e), pid_ns, mnt_ns);
 	e->hdr.flags = 0;
 	e->hdr.rule_id = 0;
@@ -250,15 +210,7 @@ __noinline int file__exit(long id, long ret, __u32 want, __u64 ns)
 /* Each exit program decides the invisible case (the common one on a node) itself, then calls
  * file__exit: no tail call (an indirect jump through a prog array) and no second visibility
  * lookup. */
-#define OA_FILE_HOOK(name)                                                 \
-	SEC("tp/syscalls/sys_exit_" #name)                                 \
-	int oa_exit_##name(struct trace_event_raw_sys_exit *ctx)           \
-	{                                                                  \
-		__u64 ns;                                                  \
-		__u32 want = file__want(&ns);                              \
-                                                                           \
-		return want ? file__exit((__u32)ctx->id, ctx->ret, want, ns) : 0; \
-	}
+#define OA_FILE_HOOK(name) OA_EXIT_HOOK(name, OA_VIS_FILE, OA_RK_FILE, OA_OP_FILE, file__exit)
 
 OA_FILE_HOOK(open)
 OA_FILE_HOOK(openat)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Network sensor: socket, connect, bind, listen, accept, accept4 (x86_64). Enter stores the raw
- * args per tid; every exit tail-calls oa_tail_net_exit, which decodes the sockaddr kernel-side
- * (connect/bind: the address passed; accept*: the peer address written back). */
+/* Network sensor: socket, connect, bind, listen, accept, accept4 (x86_64). sys_exit only, like
+ * the file sensor: each exit program decides visibility and calls net__exit, which reads the
+ * arguments from pt_regs (args__from_regs) and decodes the sockaddr kernel-side (connect/bind:
+ * the address passed; accept*: the peer address written back). */
 #include "lib/path.h"
 #include "lib/args.h"
 
@@ -84,25 +85,17 @@ struct {
 	__type(value, struct oa_net);
 } oa_net_spill SEC(".maps");
 
-static __noinline int net__exit(long id, long ret)
+/* One network syscall exit that sensor__want wanted (`want`: OA_W_*; `ns`: pid ns << 32 | mnt
+ * ns). A global function: verified once per exit program. */
+__noinline int net__exit(long id, long ret, __u32 want, __u64 ns)
 {
-	__u32 pid_ns, mnt_ns, rid = 0, verdict = 0, alen = 0;
+	__u32 pid_ns = ns >> 32, mnt_ns = (__u32)ns, rid = 0, verdict = 0, alen = 0;
+	int visible = want & OA_W_VISIBLE, rules = want & OA_W_RULES;
 	struct oa_sys_args a;
 	struct oa_net *e, *rb;
-	int visible, rules, flags, took;
+	int flags;
 
-	took = args__take(OA_ARGS_DEDICATED, id, &a, OA_RK_NETWORK);
-	if (took) {
-		if (took == ARGS_STALE)
-			counter__add(OA_OP_NET, OA_C_ARGS_LOST);
-		return 0;
-	}
-	visible = vis__get(&pid_ns, &mnt_ns) & OA_VIS_NETWORK;
-	rules = rules__active(OA_RK_NETWORK);
-	if (!visible && !rules) {
-		counter__add(OA_OP_NET, OA_C_INVISIBLE);
-		return 0;
-	}
+	args__from_regs(&a, id);
 	rb = bpf_ringbuf_reserve(&oa_events, sizeof(*rb), 0);
 	e = rb;
 	if (!e && !rules) {
@@ -157,43 +150,11 @@ static __noinline int net__exit(long id, long ret)
 	return 0;
 }
 
-SEC("tp")
-int oa_tail_net_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	return net__exit((__u32)ctx->id, ctx->ret);
-}
+#define OA_NET_HOOK(name) OA_EXIT_HOOK(name, OA_VIS_NETWORK, OA_RK_NETWORK, OA_OP_NET, net__exit)
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-	__uint(max_entries, 1);
-	__uint(key_size, sizeof(__u32));
-	__array(values, int(struct trace_event_raw_sys_exit *));
-} oa_net_tail SEC(".maps") = {
-	.values = { [0] = (void *)&oa_tail_net_exit },
-};
-
-#define OA_NET_HOOK(name, nargs)                                           \
-	SEC("tp/syscalls/sys_enter_" #name)                                \
-	int oa_enter_##name(struct trace_event_raw_sys_enter *ctx)         \
-	{                                                                  \
-		if (sensor__wanted(OA_VIS_NETWORK, OA_RK_NETWORK)) {       \
-			if (args__store(OA_ARGS_DEDICATED, ctx, nargs,     \
-					OA_RK_NETWORK))                    \
-				counter__add(OA_OP_NET, OA_C_ARGS_LOST);   \
-		} else if (!task__is_self())                               \
-			counter__add(OA_OP_NET, OA_C_INVISIBLE);           \
-		return 0;                                                  \
-	}                                                                  \
-	SEC("tp/syscalls/sys_exit_" #name)                                 \
-	int oa_exit_##name(struct trace_event_raw_sys_exit *ctx)           \
-	{                                                                  \
-		bpf_tail_call(ctx, &oa_net_tail, tail__index0());          \
-		return 0;                                                  \
-	}
-
-OA_NET_HOOK(socket, 3)
-OA_NET_HOOK(connect, 3)
-OA_NET_HOOK(bind, 3)
-OA_NET_HOOK(listen, 2)
-OA_NET_HOOK(accept, 3)
-OA_NET_HOOK(accept4, 4)
+OA_NET_HOOK(socket)
+OA_NET_HOOK(connect)
+OA_NET_HOOK(bind)
+OA_NET_HOOK(listen)
+OA_NET_HOOK(accept)
+OA_NET_HOOK(accept4)

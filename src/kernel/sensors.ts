@@ -56,7 +56,7 @@ export interface DemandGroup {
 }
 
 const tpPair = (names: readonly string[]): string[] => names.flatMap((n) => [`oa_enter_${n}`, `oa_exit_${n}`]);
-/** The file sensor runs at sys_exit only: it reads the arguments from the task's pt_regs. */
+/** The file and network sensors run at sys_exit only: they read the arguments from pt_regs. */
 const tpExit = (names: readonly string[]): string[] => names.map((n) => `oa_exit_${n}`);
 
 /** Every program of bpf/file.bpf.c, network.bpf.c, syscalls.bpf.c (dedicated hooks) and the
@@ -68,7 +68,7 @@ export const DEMAND_GROUPS: readonly DemandGroup[] = [
     kind: RuleKind.File,
     programs: tpExit(['open', 'openat', 'openat2', 'unlink', 'unlinkat', 'rmdir', 'chown', 'fchown', 'lchown', 'fchownat', 'chmod', 'fchmod', 'fchmodat']),
   },
-  { category: 'network', kind: RuleKind.Network, programs: tpPair(['socket', 'connect', 'bind', 'listen', 'accept', 'accept4']) },
+  { category: 'network', kind: RuleKind.Network, programs: tpExit(['socket', 'connect', 'bind', 'listen', 'accept', 'accept4']) },
   { category: 'syscall', kind: RuleKind.Syscall, programs: tpPair(['setuid', 'setgid', 'ptrace', 'mount', 'umount']) },
   { category: 'capabilities', kind: RuleKind.Capability, programs: ['oa_cap_capable'] },
 ];

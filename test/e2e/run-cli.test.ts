@@ -60,7 +60,7 @@ describe('e2e: otelarmor run (CLI) → jsonl file', function () {
       assert.equal(code, 0, `exit code (within ${DEADLINE_MS} ms of the start):\n${stderr}`);
       assert.ok(Date.now() - started >= DURATION_S * 1000, 'ran for --duration');
 
-      for (const hook of ['oa_sched_exec', 'oa_sched_fork', 'oa_sched_exit', 'oa_exit_openat', 'oa_enter_connect',
+      for (const hook of ['oa_sched_exec', 'oa_sched_fork', 'oa_sched_exit', 'oa_exit_openat',
         'oa_exit_connect', 'oa_cap_capable', 'oa_exit_setns', 'oa_exit_chdir']) {
         assert.match(stderr, new RegExp(`^otelarmor: hook ${hook}: attached$`, 'm'), hook);
       }
