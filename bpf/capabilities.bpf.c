@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Capability sensor: capability/cap_capable (fields cred, target_ns, capable_ns, cap, ret; no
- * opts since the 6.x rework). Runs in the task doing the check. Deduped per (tgid, cap, denied):
+/* Capability sensor. Hooks, in order of preference (src/kernel/hooks.ts loads exactly one):
+ *   tp/capability/cap_capable (6.13+; fields cred, target_ns, capable_ns, cap, ret), emitted at
+ *     the end of cap_capable();
+ *   fexit/cap_capable (BPF trampolines; 6.1 and 6.12 have no such tracepoint): the same function
+ *     return, with its arguments and result.
+ * Both run in the task doing the check and see every result, granted or denied (an LSM
+ * "capable" hook would not: stacked LSMs stop at commoncap's denial). Deduped per (tgid, cap, denied):
  * the first grant and the first denial of each capability per process are emitted, repeats of
  * visible processes are counted (OA_C_DEDUP). The seen bits of a process are deleted when it
  * exits, so a reused tgid starts afresh. */
@@ -50,13 +55,13 @@ static __always_inline void cap__mark(__u32 tgid, __u64 start, int denied, __u64
 		bpf_map_update_elem(&oa_cap_seen, &tgid, &v, BPF_ANY);
 }
 
-SEC("tp/capability/cap_capable")
-int oa_cap_capable(struct oa_cap_capable_args *ctx)
+/* One capability check of the current task: capability `cap`, cap_capable()'s result `ret`. */
+static __always_inline int cap__event(int cap, int ret)
 {
 	struct task_struct *t = (void *)bpf_get_current_task();
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u32 pid_ns, mnt_ns, rid = 0, verdict = 0;
-	int cap = ctx->cap, denied = ctx->ret != 0;
+	int denied = ret != 0;
 	__u64 bit = cap >= 0 && cap < 64 ? 1ULL << cap : 0, start;
 	struct oa_cap_seen_bits *seen;
 	int visible, rules, flags;
@@ -93,11 +98,24 @@ int oa_cap_capable(struct oa_cap_capable_args *ctx)
 	e->hdr.flags = flags;
 	e->hdr.rule_id = rid;
 	e->cap = cap;
-	e->ret = ctx->ret;
+	e->ret = ret;
 	e->cap_opt = 0;
 	e->pad = 0;
 	rb__submit(e, OA_OP_CAP, sizeof(*e));
 	return 0;
+}
+
+SEC("tp/capability/cap_capable")
+int oa_cap_capable(struct oa_cap_capable_args *ctx)
+{
+	return cap__event(ctx->cap, ctx->ret);
+}
+
+SEC("fexit/cap_capable")
+int BPF_PROG(oa_cap_capable_fexit, const struct cred *cred, struct user_namespace *targ_ns, int cap,
+	     unsigned int opts, int ret)
+{
+	return cap__event(cap, ret);
 }
 
 /* raw_tp args (6.x): (struct task_struct *p, bool group_dead); runs in the exiting task. The

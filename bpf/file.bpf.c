@@ -163,8 +163,11 @@ __noinline int file__exit(long id, long ret, __u32 want, __u64 ns)
 			e->path[0] = 0;
 		}
 		e->cwd[0] = 0;
-		if (file__is_open(a.nr))
-			e->file_owner_uid = f->f_inode->i_uid.val;
+		if (file__is_open(a.nr)) {
+			struct inode *ino = oa_rd(f, f_inode);
+
+			e->file_owner_uid = oa_rd(ino, i_uid.val);
+		}
 		if (rules)
 			bpf_probe_read_kernel(s->abs, OA_PATH_LEN, e->path);
 	} else if (upath) {

@@ -15,8 +15,33 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define OA_EACCES 13
+#define OA_EPERM 1
+#define OA_MAX_ERRNO 4095
 #define OA_AF_INET 2
 #define OA_AF_INET6 10
+
+/* An LSM program's return value must lie in [-MAX_ERRNO, 0]; the verifier checks it at program
+ * exit since 6.12 ("bpf, lsm: Add check for BPF LSM return value"). Both helpers branch where
+ * the compiler would otherwise compute the result without one ((deny << 56 >> 63) & -13),
+ * whose bounds the verifier cannot narrow to {-13, 0}. */
+static __always_inline int lsm__deny_if(int deny)
+{
+	if (deny) {
+		asm volatile("" ::: "memory");
+		return -OA_EACCES;
+	}
+	return 0;
+}
+
+/* `ret`: what an earlier BPF program on the same hook returned; passed on when it is an error. */
+static __always_inline int lsm__earlier(int ret)
+{
+	if (ret < -OA_MAX_ERRNO || ret > 0) {
+		asm volatile("" ::: "memory");
+		return -OA_EPERM;
+	}
+	return ret;
+}
 
 /* Resolves (dentry, mnt) into s->tpath; 0 on success. */
 static __always_inline int lsm__target(struct oa_rules_scratch *s, const struct path *p)
@@ -44,9 +69,7 @@ static __always_inline int lsm__path_verdict(__u32 kind, const struct path *p, _
 	if (!s || lsm__target(s, p))
 		return 0;
 	found = rules__find_path(s, kind, s->tpath, &hit);
-	if (rules__decide(s, kind, found, &hit, access, &rule_id) & OA_D_DENY)
-		return -OA_EACCES;
-	return 0;
+	return lsm__deny_if(rules__decide(s, kind, found, &hit, access, &rule_id) & OA_D_DENY);
 }
 
 SEC("lsm/bprm_check_security")
@@ -55,7 +78,7 @@ int BPF_PROG(oa_lsm_bprm_check, struct linux_binprm *bprm, int ret)
 	struct file *f = BPF_CORE_READ(bprm, file);
 
 	if (ret)
-		return ret;
+		return lsm__earlier(ret);
 	return lsm__path_verdict(OA_RK_PROCESS, &f->f_path,
 				 rules__access(OA_ACC_READ, BPF_CORE_READ(f, f_inode, i_uid.val)));
 }
@@ -64,7 +87,7 @@ SEC("lsm/file_open")
 int BPF_PROG(oa_lsm_file_open, struct file *file, int ret)
 {
 	if (ret)
-		return ret;
+		return lsm__earlier(ret);
 	return lsm__path_verdict(OA_RK_FILE, &file->f_path,
 				 rules__access(BPF_CORE_READ(file, f_flags),
 					       BPF_CORE_READ(file, f_inode, i_uid.val)));
@@ -81,7 +104,7 @@ int BPF_PROG(oa_lsm_socket_connect, struct socket *sock, struct sockaddr *addres
 	int found;
 
 	if (ret)
-		return ret;
+		return lsm__earlier(ret);
 	if ((family != OA_AF_INET && family != OA_AF_INET6) || rules__enforce_mode() != OA_ENF_LSM)
 		return 0;
 	s = rules__scratch();
@@ -91,7 +114,5 @@ int BPF_PROG(oa_lsm_socket_connect, struct socket *sock, struct sockaddr *addres
 	if (!found)
 		found = rules__find_num_again(s, OA_NET_NUM_SOCKTYPE_BASE + BPF_CORE_READ(sock, type),
 					      &hit);
-	if (rules__decide(s, OA_RK_NETWORK, found, &hit, 0, &rule_id) & OA_D_DENY)
-		return -OA_EACCES;
-	return 0;
+	return lsm__deny_if(rules__decide(s, OA_RK_NETWORK, found, &hit, 0, &rule_id) & OA_D_DENY);
 }

@@ -77,40 +77,32 @@ static __always_inline __u32 net__rules(struct oa_net *e, __u32 *rid)
 	return rules__check_net(proto, type, rid);
 }
 
-/* Stand-in record while oa_events is full (rb__finish). */
+/* The record is built here, per CPU, and copied to its lane once the verdict is known
+ * (rb__output), like the file sensor's: a reservation held across the rule check and the
+ * ring-full fallback is a reference the 6.1 verifier loses track of ("Unreleased reference"). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct oa_net);
-} oa_net_spill SEC(".maps");
+} oa_net_build SEC(".maps");
 
 /* One network syscall exit that sensor__want wanted (`want`: OA_W_*; `ns`: pid ns << 32 | mnt
  * ns). A global function: verified once per exit program. */
 __noinline int net__exit(long id, long ret, __u32 want, __u64 ns)
 {
-	__u32 pid_ns = ns >> 32, mnt_ns = (__u32)ns, rid = 0, verdict = 0, alen = 0;
+	__u32 pid_ns = ns >> 32, mnt_ns = (__u32)ns, rid = 0, verdict = 0, alen = 0, zero = 0;
 	int visible = want & OA_W_VISIBLE, rules = want & OA_W_RULES;
 	struct oa_sys_args a;
-	struct oa_net *e, *rb;
+	struct oa_net *e;
 	int flags;
 
-	args__from_regs(&a, id);
-	rb = bpf_ringbuf_reserve(&oa_events, sizeof(*rb), 0);
-	e = rb;
-	if (!e && !rules) {
-		/* oa_events full and no rule could need the record: lost, without filling a stand-in. */
+	e = bpf_map_lookup_elem(&oa_net_build, &zero);
+	if (!e) {
 		rb__lost(OA_OP_NET);
 		return 0;
 	}
-	if (!e) {
-		__u32 zero = 0;
-		e = bpf_map_lookup_elem(&oa_net_spill, &zero);
-		if (!e) {
-			rb__lost(OA_OP_NET);
-			return 0;
-		}
-	}
+	args__from_regs(&a, id);
 	hdr__fill(&e->hdr, OA_OP_NET, sizeof(*e), pid_ns, mnt_ns);
 	e->ret = ret;
 	e->nr = a.nr;
@@ -139,14 +131,11 @@ __noinline int net__exit(long id, long ret, __u32 want, __u64 ns)
 	if (rules)
 		verdict = net__rules(e, &rid);
 	flags = verdict__apply(visible, verdict, OA_OP_NET);
-	if (flags < 0) {
-		if (rb)
-			bpf_ringbuf_discard(rb, BPF_RB_NO_WAKEUP);
+	if (flags < 0)
 		return 0;
-	}
 	e->hdr.flags = flags;
 	e->hdr.rule_id = rid;
-	rb__finish(rb, e, sizeof(*e), OA_OP_NET, flags);
+	rb__output(e, sizeof(*e), OA_OP_NET, flags);
 	return 0;
 }
 

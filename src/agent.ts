@@ -2,6 +2,7 @@
 // (output, OTLP, gRPC feeder, metrics). One batch flows synchronously through every stage on the
 // event loop; nothing on that path throws (a failing stage is counted and the batch continues).
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { AgentConfig, Category } from './config';
 import type { AgentEvent } from './events/types';
@@ -72,8 +73,16 @@ async function start(cfg: AgentConfig, io: AgentIo, cleanups: (() => Promise<voi
 
   // Kernel sensors.
   const { KernelSensors } = await import('./kernel/sensors');
-  const kernel = KernelSensors.open({ ringbufBytes: cfg.ringbufBytes, ignoreTgid: process.pid });
+  const kernel = KernelSensors.open({ ringbufBytes: cfg.ringbufBytes, ignoreTgid: process.pid, variant: cfg.sensorsVariant });
   cleanups.push(async () => { await kernel.stop(); });
+  const { featureLines } = await import('./kernel/sensors');
+  const { kernelFeatures } = await import('./kernel/features');
+  io.info(`kernel ${kernelRelease}: sensors ${path.basename(kernel.loadReport.object)} (${kernel.loadReport.variant}: ${kernel.loadReport.variantReason})`);
+  for (const h of kernel.loadReport.hooks) io.info(`kernel: ${h.sensor} hook: ${h.hook ?? 'none'}${h.notUsed.length ? ` (not used: ${h.notUsed.join('; ')})` : ''}`);
+  for (const fl of featureLines(kernelFeatures(), kernel.loadReport)) {
+    metrics.gauges.kernelFeature.set(fl.feature, fl.present ? 1 : 0);
+    if (fl.cost) io.info(`kernel: ${fl.cost}`);
+  }
   // otelarmor_probe_attached follows every attach and detach, also those of setSyscallFilter.
   const { recordAttach } = await import('./metrics/probes');
   kernel.onAttachChange((a) => recordAttach(metrics, a));

@@ -63,6 +63,7 @@ const SPEC: Record<keyof AgentConfig, KeySpec> = {
   kubeconfig: { kind: 'string' },
   untrackedNs: { kind: 'list' },
   ringbufBytes: { kind: 'number', check: checkRingbuf },
+  sensorsVariant: { kind: 'enum', values: ['auto', 'btf-cast', 'probe-read'] },
 };
 
 export const CONFIG_KEYS = Object.keys(SPEC) as (keyof AgentConfig)[];

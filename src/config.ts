@@ -58,6 +58,10 @@ export interface AgentConfig {
   untrackedNs: string[];
   /** BPF ring buffer size in bytes (power of two). */
   ringbufBytes: number;
+  /** Build of the sensors object (src/kernel/sensors.ts): auto (btf-cast where the kernel has
+   *  the kfunc bpf_rdonly_cast, else probe-read), or one of them forced (probe-read runs the
+   *  slower paths of older kernels on this one: bench/openat). */
+  sensorsVariant: 'auto' | 'btf-cast' | 'probe-read';
 }
 
 export function defaultConfig(): AgentConfig {
@@ -95,5 +99,6 @@ export function defaultConfig(): AgentConfig {
     kubeconfig: '',
     untrackedNs: ['kube-system', 'kubearmor'],
     ringbufBytes: 16 * 1024 * 1024,
+    sensorsVariant: 'auto',
   };
 }

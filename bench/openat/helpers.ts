@@ -37,7 +37,7 @@ async function measure(mode: number): Promise<number> {
   const nb = binding();
   const m = Buffer.alloc(4);
   m.writeUInt32LE(mode);
-  const o = nb.objectOpen(OBJ, { rodata: { mode: m }, mapMaxEntries: null, reuseMaps: null });
+  const o = nb.objectOpen(OBJ, { rodata: { mode: m }, mapMaxEntries: null, reuseMaps: null, autoload: null });
   try {
     nb.objectLoad(o);
     const link = nb.programAttach(o, 'helpers');

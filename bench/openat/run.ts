@@ -106,7 +106,7 @@ async function main(): Promise<void> {
   const invisible: Sample[] = [];
   const invisibleAttached: Sample[] = [];
   const nb = binding();
-  const floorObj = nb.objectOpen(FLOOR, { rodata: null, mapMaxEntries: null, reuseMaps: null });
+  const floorObj = nb.objectOpen(FLOOR, { rodata: null, mapMaxEntries: null, reuseMaps: null, autoload: null });
   nb.objectLoad(floorObj);
   const progs = nb.programList(floorObj).map((p) => p.name);
   const floorProgs = progs.filter((n) => !n.startsWith('floor_raw_'));

@@ -137,17 +137,42 @@ static __always_inline void counter__add(__u32 op, int which)
 #define OA_C_DEDUP 2
 #define OA_C_ARGS_LOST 3
 
-/* bpf_rdonly_cast (kfunc, 6.2+, callable from every program type): a kernel address as an
+/* Two builds of every sensor source (bpf/Makefile): OA_BTF_CAST=1 (sensors.bpf.o) and
+ * OA_BTF_CAST=0 (sensors-probe-read.bpf.o); user space loads the first where the kernel's BTF
+ * has the kfunc bpf_rdonly_cast, the second elsewhere (src/kernel/variant.ts).
+ *
+ * bpf_rdonly_cast (kfunc, 6.2+, callable from every program type): a kernel address as an
  * untrusted BTF pointer of type `btf_id`. Loads through it are JITed as single fault-safe
  * loads (a bad address reads 0) instead of one bpf_probe_read_kernel call per field; pointer
  * fields loaded through it are BTF pointers again, so a dentry/mount chain is walked by plain
- * loads. A pointer kept in map memory comes back as a number and is cast again. */
+ * loads. A pointer kept in map memory comes back as a number and is cast again.
+ * Without it (6.1) the same walks read each field with bpf_probe_read_kernel (BPF_CORE_READ):
+ * oa_cast() only changes the C type and oa_rd(p, field) is a helper call instead of a load.
+ * Pointers from the current task (oa_task(), bpf_get_current_task_btf, 5.11+) are BTF
+ * pointers in both builds. */
+#ifndef OA_BTF_CAST
+#define OA_BTF_CAST 1
+#endif
+#if OA_BTF_CAST
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define oa_cast(type, p) ((type *)bpf_rdonly_cast((const void *)(p), bpf_core_type_id_kernel(type)))
+#define oa_rd(p, field) ((p)->field)
 /* The unsigned long at kernel address `p` (e.g. a pointer field, as a number) by one direct
  * load: any struct whose first member is an unsigned long serves as the cast type; load_weight
  * (weight) is in every kernel. */
 #define oa_word_at(p) (oa_cast(struct load_weight, (p))->weight)
+#else
+#define oa_cast(type, p) ((type *)(unsigned long)(p))
+#define oa_rd(p, field) BPF_CORE_READ(p, field)
+static __always_inline unsigned long oa_word_at_(const void *p)
+{
+	unsigned long v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), p);
+	return v;
+}
+#define oa_word_at(p) oa_word_at_(p)
+#endif
 
 /* Identity of a task in its own pid namespace: numbers[level] of its struct pid. Levels 0
  * (initial namespace) and 1 (a container's own) are constant indices into the flexible array,
@@ -158,12 +183,12 @@ static __always_inline __u32 pid__nr_at(struct pid *pp, __u32 level)
 	struct pid *p = oa_cast(struct pid, pp);
 	int nr = 0;
 
-	if (!pp || level > p->level)
+	if (!pp || level > oa_rd(p, level))
 		return 0;
 	if (level == 0)
-		return p->numbers[0].nr;
+		return oa_rd(p, numbers[0].nr);
 	if (level == 1)
-		return p->numbers[1].nr;
+		return oa_rd(p, numbers[1].nr);
 	struct upid *up = (void *)((char *)p + bpf_core_field_offset(struct pid, numbers));
 	bpf_probe_read_kernel(&nr, sizeof(nr), &up[level & 31].nr);
 	return nr;
@@ -350,28 +375,6 @@ static __always_inline void rb__output(void *e, __u64 size, __u32 op, int hdr_fl
 			       rb__wake_flags(bpf_ringbuf_query(&oa_events, BPF_RB_AVAIL_DATA) + size + 8,
 					      size)) == 0) {
 		counter__add(op, OA_C_EMITTED);
-		return;
-	}
-	rb__lost(op);
-}
-
-/* Sensors whose verdict needs the filled record (file, network) fill a record reserved in
- * oa_events, or a per-CPU stand-in `e` when oa_events is full (`rb` NULL), so the rule check
- * and a kill still happen. Once `hdr_flags` are known: a matched record is copied to oa_alerts
- * (its oa_events reservation discarded) or, with oa_alerts full, submitted to oa_events; any
- * other record is submitted, or lost when it is the stand-in. Reserving in oa_alerts before
- * the verdict would fill it with discarded records, which keep their space until the consumer
- * passes them. */
-static __always_inline void rb__finish(void *rb, void *e, __u64 size, __u32 op, int hdr_flags)
-{
-	if ((hdr_flags & OA_F_MATCHED) && bpf_ringbuf_output(&oa_alerts, e, size, 0) == 0) {
-		if (rb)
-			bpf_ringbuf_discard(rb, BPF_RB_NO_WAKEUP);
-		counter__add(op, OA_C_EMITTED);
-		return;
-	}
-	if (rb) {
-		rb__submit(rb, op, size);
 		return;
 	}
 	rb__lost(op);

@@ -28,10 +28,10 @@ static long path__up(__u32 i, struct path__walk_ctx *c)
 
 	if (d == c->root_d && vm == c->root_m)
 		return 1;
-	mroot = vm->mnt_root;
-	parent = d->d_parent;
+	mroot = oa_rd(vm, mnt_root);
+	parent = oa_rd(d, d_parent);
 	if (d == mroot || d == parent) {
-		mp = m->mnt_parent;
+		mp = oa_rd(m, mnt_parent);
 		if (d != mroot) {
 			/* Disconnected dentry (its own parent, not a mount root): a memfd or another
 			 * pseudo file; d_path() shows it as "/" + its name ("/memfd:x (deleted)"). */
@@ -43,7 +43,7 @@ static long path__up(__u32 i, struct path__walk_ctx *c)
 		}
 		if (mp == m)
 			return 1;
-		c->d = m->mnt_mountpoint;
+		c->d = oa_rd(m, mnt_mountpoint);
 		c->m = mp;
 		c->vm = &mp->mnt;
 		return 0;
@@ -71,9 +71,9 @@ static long path__emit(__u32 i, struct path__walk_ctx *c)
 	cd = oa_cast(struct dentry, c->s->dents[(c->n - 1 - i) & (OA_PATH_DEPTH - 1)]);
 	c->out[pos & (OA_PATH_LEN - 1)] = '/';
 	pos++;
-	name = (unsigned long)cd->d_name.name;
-	len = cd->d_name.len;
-	if (bpf_core_field_exists(cd->d_shortname) &&
+	name = (unsigned long)oa_rd(cd, d_name.name);
+	len = oa_rd(cd, d_name.len);
+	if (OA_BTF_CAST && bpf_core_field_exists(cd->d_shortname) &&
 	    name == (unsigned long)cd + bpf_core_field_offset(struct dentry, d_shortname) &&
 	    len < sizeof(cd->d_shortname)) {
 		/* Short names (< 40 bytes, DNAME_INLINE_LEN) live in the dentry itself: five word
@@ -173,7 +173,7 @@ static __always_inline struct file *file__from_fd(int fd)
 	if (fd < 0 || (__u32)fd >= fdt->max_fds)
 		return NULL;
 	slot = (unsigned long)fdt->fd + (__u32)fd * sizeof(struct file *);
-	return oa_cast(struct kiocb, slot - bpf_core_field_offset(struct kiocb, ki_filp))->ki_filp;
+	return oa_rd(oa_cast(struct kiocb, slot - bpf_core_field_offset(struct kiocb, ki_filp)), ki_filp);
 }
 
 /* cwd of the current task into `out`; returns path__resolve's result. */

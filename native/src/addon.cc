@@ -19,6 +19,7 @@ Napi::Object ModuleInit(Napi::Env env, Napi::Object exports) {
       {"ringbufAck", RingbufAck},           {"ringbufStop", RingbufStop},
       {"ringbufFlush", RingbufFlush},       {"objectClose", ObjectClose},
       {"libbpfVersion", LibbpfVersion},     {"clockOffsets", ClockOffsets},
+      {"kernelBtfHas", KernelBtfHas},
   };
   for (auto &f : fns) exports.Set(f.name, Napi::Function::New(env, f.fn, f.name));
   return exports;

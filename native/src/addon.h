@@ -56,5 +56,6 @@ Napi::Value RingbufStop(const Napi::CallbackInfo &info);
 Napi::Value ObjectClose(const Napi::CallbackInfo &info);
 Napi::Value LibbpfVersion(const Napi::CallbackInfo &info);
 Napi::Value ClockOffsets(const Napi::CallbackInfo &info);
+Napi::Value KernelBtfHas(const Napi::CallbackInfo &info);
 
 }  // namespace oa

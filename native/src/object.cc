@@ -67,7 +67,19 @@ static void SetRodata(Napi::Env env, bpf_object *obj, const std::string &var, Na
   ThrowErrno(env, op, ENOENT, "no rodata variable named '" + var + "'");
 }
 
-// objectOpen(path, {rodata, mapMaxEntries, reuseMaps}) -> ObjectHandle
+// Calls fn(key, value) for each own key of `v` when it is an object (null: nothing).
+template <typename F>
+static void ForEachKey(Napi::Value v, F fn) {
+  if (!v.IsObject()) return;
+  Napi::Object o = v.As<Napi::Object>();
+  Napi::Array keys = o.GetPropertyNames();
+  for (uint32_t i = 0; i < keys.Length(); i++) {
+    std::string k = keys.Get(i).As<Napi::String>();
+    fn(k, o.Get(k));
+  }
+}
+
+// objectOpen(path, {rodata, mapMaxEntries, reuseMaps, autoload}) -> ObjectHandle
 Napi::Value ObjectOpen(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>();
@@ -75,27 +87,21 @@ Napi::Value ObjectOpen(const Napi::CallbackInfo &info) {
   bpf_object *obj = bpf_object__open_file(path.c_str(), nullptr);
   if (!obj) ThrowErrno(env, "bpf_object__open_file", errno, "cannot open " + path);
   try {
-    Napi::Value rodata = opts.Get("rodata");
-    if (rodata.IsObject()) {
-      Napi::Object r = rodata.As<Napi::Object>();
-      Napi::Array keys = r.GetPropertyNames();
-      for (uint32_t i = 0; i < keys.Length(); i++) {
-        std::string k = keys.Get(i).As<Napi::String>();
-        SetRodata(env, obj, k, r.Get(k).As<Napi::Buffer<uint8_t>>());
-      }
-    }
-    Napi::Value maxe = opts.Get("mapMaxEntries");
-    if (maxe.IsObject()) {
-      Napi::Object r = maxe.As<Napi::Object>();
-      Napi::Array keys = r.GetPropertyNames();
-      for (uint32_t i = 0; i < keys.Length(); i++) {
-        std::string k = keys.Get(i).As<Napi::String>();
-        bpf_map *m = bpf_object__find_map_by_name(obj, k.c_str());
-        if (!m) ThrowErrno(env, "bpf_map__set_max_entries", ENOENT, "no map named '" + k + "'");
-        int err = bpf_map__set_max_entries(m, r.Get(k).As<Napi::Number>().Uint32Value());
-        if (err) ThrowErrno(env, "bpf_map__set_max_entries", err, "map '" + k + "'");
-      }
-    }
+    ForEachKey(opts.Get("rodata"), [&](const std::string &k, Napi::Value v) {
+      SetRodata(env, obj, k, v.As<Napi::Buffer<uint8_t>>());
+    });
+    ForEachKey(opts.Get("mapMaxEntries"), [&](const std::string &k, Napi::Value v) {
+      bpf_map *m = bpf_object__find_map_by_name(obj, k.c_str());
+      if (!m) ThrowErrno(env, "bpf_map__set_max_entries", ENOENT, "no map named '" + k + "'");
+      int err = bpf_map__set_max_entries(m, v.As<Napi::Number>().Uint32Value());
+      if (err) ThrowErrno(env, "bpf_map__set_max_entries", err, "map '" + k + "'");
+    });
+    ForEachKey(opts.Get("autoload"), [&](const std::string &k, Napi::Value v) {
+      bpf_program *p = bpf_object__find_program_by_name(obj, k.c_str());
+      if (!p) ThrowErrno(env, "bpf_program__set_autoload", ENOENT, "no program named '" + k + "'");
+      int err = bpf_program__set_autoload(p, v.As<Napi::Boolean>().Value());
+      if (err) ThrowErrno(env, "bpf_program__set_autoload", err, "program '" + k + "'");
+    });
     Napi::Value reuse = opts.Get("reuseMaps");
     if (reuse.IsArray()) {
       Napi::Array a = reuse.As<Napi::Array>();
@@ -145,7 +151,7 @@ Napi::Value ObjectLoad(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
-// programList(h) -> {name, section, type}[]
+// programList(h) -> {name, section, type, autoload}[]
 Napi::Value ProgramList(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   ObjectState *s = LiveObject(info[0]);
@@ -158,6 +164,7 @@ Napi::Value ProgramList(const Napi::CallbackInfo &info) {
     o.Set("section", bpf_program__section_name(p));
     const char *t = libbpf_bpf_prog_type_str(bpf_program__type(p));
     o.Set("type", t ? t : "unknown");
+    o.Set("autoload", bpf_program__autoload(p));
     out.Set(i++, o);
   }
   return out;
@@ -283,6 +290,37 @@ Napi::Value ClockOffsets(const Napi::CallbackInfo &info) {
   o.Set("realtimeNs", Napi::BigInt::New(env, real));
   o.Set("uncertaintyNs", Napi::Number::New(env, double(best)));
   return o;
+}
+
+// kernelBtfHas(kind, name, member) -> boolean: the running kernel's BTF (vmlinux, loaded once)
+// has a type of `kind` ("func" | "struct") named `name` and, when `member` is not null, that
+// struct has a member of that name. A kfunc is callable only when its FUNC is in vmlinux BTF
+// (libbpf resolves __ksym externs there). Throws when the kernel has no BTF.
+Napi::Value KernelBtfHas(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  static btf *vmlinux = nullptr;
+  std::string kind = info[0].As<Napi::String>();
+  std::string name = info[1].As<Napi::String>();
+  if (!vmlinux) {
+    vmlinux = btf__load_vmlinux_btf();
+    if (!vmlinux) {
+      int err = errno;
+      vmlinux = nullptr;
+      ThrowErrno(env, "btf__load_vmlinux_btf", err, "cannot load the kernel's BTF");
+    }
+  }
+  int k = kind == "func" ? BTF_KIND_FUNC : kind == "struct" ? BTF_KIND_STRUCT : -1;
+  if (k < 0) ThrowType(env, "kernelBtfHas: kind must be 'func' or 'struct'");
+  int id = btf__find_by_name_kind(vmlinux, name.c_str(), k);
+  if (id < 0) return Napi::Boolean::New(env, false);
+  if (!info[2].IsString()) return Napi::Boolean::New(env, true);
+  std::string member = info[2].As<Napi::String>();
+  const btf_type *t = btf__type_by_id(vmlinux, id);
+  const btf_member *m = btf_members(t);
+  for (int i = 0; i < btf_vlen(t); i++, m++) {
+    if (member == btf__name_by_offset(vmlinux, m->name_off)) return Napi::Boolean::New(env, true);
+  }
+  return Napi::Boolean::New(env, false);
 }
 
 // Installs the libbpf log hook used by objectLoad. Main thread, once at module init.

@@ -72,7 +72,7 @@ function tryObject(file: string, attach: (h: ObjectHandle) => LinkHandle[]): str
   let h: ObjectHandle | null = null;
   const links: LinkHandle[] = [];
   try {
-    const opened = loadRetryingEagain(() => b.objectOpen(file, { rodata: null, mapMaxEntries: null, reuseMaps: null }), (o) => b.objectLoad(o), (o) => b.objectClose(o));
+    const opened = loadRetryingEagain(() => b.objectOpen(file, { rodata: null, mapMaxEntries: null, reuseMaps: null, autoload: null }), (o) => b.objectLoad(o), (o) => b.objectClose(o));
     h = opened;
     links.push(...attach(opened));
     return null;

@@ -175,7 +175,7 @@ export class Enforcer {
     const b = binding();
     const from = this.opts.kernel.objectHandle;
     const h = loadRetryingEagain(
-      () => b.objectOpen(file, { rodata: null, mapMaxEntries: null, reuseMaps: SHARED_RULE_MAPS.map((name) => ({ name, from })) }),
+      () => b.objectOpen(file, { rodata: null, mapMaxEntries: null, reuseMaps: SHARED_RULE_MAPS.map((name) => ({ name, from })), autoload: null }),
       (o) => b.objectLoad(o),
       (o) => b.objectClose(o),
     );

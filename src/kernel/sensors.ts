@@ -1,5 +1,12 @@
-// Loads bpf/.output/sensors.bpf.o, attaches its tracepoints, owns the visibility / syscall
-// filter / rule-kind maps and the ring-buffer drain, and hands decoded records to one callback.
+// Loads the sensors object, attaches its tracepoints, owns the visibility / syscall filter /
+// rule-kind maps and the ring-buffer drain, and hands decoded records to one callback.
+//
+// Kernel variants: the object is built twice from one source (bpf/Makefile): sensors.bpf.o walks
+// kernel structures by bpf_rdonly_cast loads, sensors-probe-read.bpf.o by
+// bpf_probe_read_kernel; 'auto' loads the first where the kernel's BTF has the kfunc and falls
+// back to the second when it does not or when the first fails to load. A sensor with several
+// possible hooks (HOOK_CHOICES) gets the first its kernel takes; the others are left out of the
+// load (an fexit program fails the whole load where trampolines are refused).
 //
 // Demand attachment: the programs of the file, network, syscall and capabilities sensors
 // (DEMAND_GROUPS) stay attached only while some visibility entry has the category's bit or
@@ -23,13 +30,91 @@ import type { DecodeErrorReason } from '../events/decode';
 import { Op, type KernelRecord } from '../events/record';
 import { binding, MapUpdateFlag, type LinkHandle, type ObjectHandle, type RingbufHandle } from '../native/binding';
 import { loadRetryingEagain, native } from '../native/errors';
+import { BPF_OUTPUT_DIR, kernelFeatures, type KernelFeatures } from './features';
 import { DrainScheduler, type DrainCounters } from './drain';
 import { objectMapTarget } from './map-target';
 import { RULE_KINDS_MAP, type RuleMapTarget } from './rules';
 import { RuleKind } from './rule-types';
 
-export const SENSORS_OBJECT = path.resolve(__dirname, '..', '..', '..', 'bpf', '.output', 'sensors.bpf.o');
-const TRACEFS = '/sys/kernel/tracing';
+export const SENSORS_OBJECT = path.join(BPF_OUTPUT_DIR, 'sensors.bpf.o');
+export const TRACEFS = '/sys/kernel/tracing';
+
+/** Builds of the sensors object (bpf/lib/common.h OA_BTF_CAST). */
+export type SensorsVariant = 'btf-cast' | 'probe-read';
+export const SENSORS_VARIANTS: Readonly<Record<SensorsVariant, string>> = {
+  'btf-cast': 'sensors.bpf.o',
+  'probe-read': 'sensors-probe-read.bpf.o',
+};
+
+/** One possible hook of a sensor: its program, what it hooks, and null when the running kernel
+ *  takes it (else why not). */
+export interface HookChoice {
+  program: string;
+  hook: string;
+  available(f: KernelFeatures): string | null;
+}
+
+/** Sensors with alternative hooks, in order of preference; exactly one program of each is
+ *  loaded, or none when the kernel takes none of them. */
+export const HOOK_CHOICES: Readonly<Record<string, readonly HookChoice[]>> = {
+  capabilities: [
+    {
+      program: 'oa_cap_capable',
+      hook: 'tracepoint capability/cap_capable',
+      available: (f) => (f.capCapableTracepoint ? null : 'no tracepoint capability/cap_capable (it appeared in 6.13)'),
+    },
+    {
+      program: 'oa_cap_capable_fexit',
+      hook: 'fexit cap_capable',
+      available: (f) => (f.capCapableFexit === undefined ? 'not probed' : f.capCapableFexit),
+    },
+  ],
+};
+
+/** One feature of the running kernel as start-up reports it: present or not, and when it is
+ *  missing what that costs (otelarmor_kernel_feature{feature}). */
+export interface FeatureLine {
+  feature: string;
+  present: boolean;
+  /** Start-up line when missing. */
+  cost: string | null;
+}
+
+/** The kernel features KernelSensors.open looked at, with what each missing one costs. */
+export function featureLines(f: KernelFeatures, report: SensorsLoadReport): FeatureLine[] {
+  const cap = report.hooks.find((h) => h.sensor === 'capabilities');
+  const out: FeatureLine[] = [
+    {
+      feature: 'kfunc_bpf_rdonly_cast',
+      present: f.rdonlyCast,
+      cost: f.rdonlyCast ? null : 'kfunc bpf_rdonly_cast (6.2+) missing: the sensors read dentry chains, fd tables and pid numbers with one bpf_probe_read_kernel call per field (sensors-probe-read.bpf.o): more CPU per file, exec and network event',
+    },
+    {
+      feature: 'dentry_d_shortname',
+      present: f.dentryShortname,
+      cost: f.dentryShortname ? null : 'struct dentry d_shortname (6.14+) missing: each path component is copied with bpf_probe_read_kernel_str: more CPU per file and exec event',
+    },
+    {
+      feature: 'tracepoint_cap_capable',
+      present: f.capCapableTracepoint,
+      cost: f.capCapableTracepoint ? null : cap?.hook
+        ? `tracepoint capability/cap_capable (6.13+) missing: capability events come from ${cap.hook}`
+        : `tracepoint capability/cap_capable (6.13+) missing and no other capability hook loads (${cap?.notUsed.join('; ') ?? 'none'}): no capability events, capabilities rules match nothing`,
+    },
+  ];
+  if (f.capCapableFexit !== undefined) out.push({ feature: 'fexit_cap_capable', present: f.capCapableFexit === null, cost: null });
+  return out;
+}
+
+/** What KernelSensors.open loaded and why. */
+export interface SensorsLoadReport {
+  variant: SensorsVariant;
+  object: string;
+  /** Why this variant (auto: the feature found, or the other variant's load error). */
+  variantReason: string;
+  /** Per HOOK_CHOICES sensor: the hook in use (null: none) and why each better one was not. */
+  hooks: { sensor: string; program: string | null; hook: string | null; notUsed: string[] }[];
+}
 
 /** Programs of the generic syscall pair: attached only while the syscall filter is non-empty. */
 export const GENERIC_SYSCALL_PROGRAMS = ['oa_raw_sys_enter', 'oa_raw_sys_exit'] as const;
@@ -70,7 +155,7 @@ export const DEMAND_GROUPS: readonly DemandGroup[] = [
   },
   { category: 'network', kind: RuleKind.Network, programs: tpExit(['socket', 'connect', 'bind', 'listen', 'accept', 'accept4']) },
   { category: 'syscall', kind: RuleKind.Syscall, programs: tpPair(['setuid', 'setgid', 'ptrace', 'mount', 'umount']) },
-  { category: 'capabilities', kind: RuleKind.Capability, programs: ['oa_cap_capable'] },
+  { category: 'capabilities', kind: RuleKind.Capability, programs: (HOOK_CHOICES.capabilities ?? []).map((c) => c.program) },
 ];
 
 /** Always attached: exec/fork/exit/cwd (process tree), and the capability dedupe cleanup. */
@@ -90,8 +175,10 @@ export interface KernelSensorsOptions {
   ringbufBytes: number;
   /** Unread bytes that force a consumer wakeup; default ringbufBytes / 8. */
   wakeupThreshold?: number;
-  /** Object file; default bpf/.output/sensors.bpf.o. */
+  /** Object file; default: the file of the chosen variant in bpf/.output. */
   objectPath?: string;
+  /** Which build to load (SensorsVariant); default 'auto'. */
+  variant?: 'auto' | SensorsVariant;
   /** A tgid whose activity the kernel never reports (the agent passes its own pid). */
   ignoreTgid?: number;
   /** 'demand' (default): DEMAND_GROUPS are attached only while wanted (see the file comment);
@@ -201,11 +288,24 @@ export class KernelSensors {
   /** Per demand group: a detach scheduled detachDelayMs after the group became unwanted. */
   private readonly _delayed = new Map<Category, { timer: NodeJS.Timeout; done: Promise<void>; resolve: () => void }>();
 
+  /** Programs left out of the load (alternative hooks not chosen) and, per sensor without any
+   *  hook, the error attachAll reports for its first program. */
+  private readonly _notLoaded: Set<string>;
+  private readonly _noHook = new Map<string, string>();
+
   private constructor(
     readonly objectHandle: ObjectHandle,
     private readonly _demand: boolean,
     private readonly _detachDelayMs: number,
-  ) {}
+    readonly loadReport: SensorsLoadReport,
+    notLoaded: readonly string[],
+  ) {
+    this._notLoaded = new Set(notLoaded);
+    for (const h of loadReport.hooks) {
+      const first = HOOK_CHOICES[h.sensor]?.[0];
+      if (h.program === null && first) this._noHook.set(first.program, `no ${h.sensor} hook on this kernel: ${h.notUsed.join('; ')}`);
+    }
+  }
 
   /**
    * `f` runs after every attach attempt (attachAll, setSyscallFilter) and every detach before
@@ -233,20 +333,61 @@ export class KernelSensors {
     }
     const delay = opts.detachDelayMs ?? 2000;
     if (!Number.isInteger(delay) || delay < 0) throw new Error(`detachDelayMs: must be an integer >= 0, got ${delay}`);
-    const file = opts.objectPath ?? SENSORS_OBJECT;
-    if (!existsSync(file)) throw new Error(`sensors object ${file} is missing (run make -C bpf)`);
     ensureTracefs();
+    const features = kernelFeatures();
+    const hooks: SensorsLoadReport['hooks'] = [];
+    const autoload: Record<string, boolean> = {};
+    for (const [sensor, choices] of Object.entries(HOOK_CHOICES)) {
+      const notUsed: string[] = [];
+      let chosen: HookChoice | null = null;
+      for (const c of choices) {
+        const why = chosen ? null : c.available(features);
+        if (!chosen && why === null) chosen = c;
+        else if (!chosen) notUsed.push(`${c.hook}: ${why}`);
+        autoload[c.program] = c === chosen;
+      }
+      hooks.push({ sensor, program: chosen?.program ?? null, hook: chosen?.hook ?? null, notUsed });
+    }
+    const notLoaded = Object.keys(autoload).filter((p) => !autoload[p]);
     const b = binding();
     const w = Buffer.alloc(8);
     w.writeBigUInt64LE(BigInt(wakeup));
     const self = Buffer.alloc(4);
     self.writeUInt32LE(opts.ignoreTgid ?? 0);
-    const h = loadRetryingEagain(
-      () => b.objectOpen(file, { rodata: { oa_wakeup_bytes: w, oa_self_tgid: self }, mapMaxEntries: { oa_events: ringbufBytes }, reuseMaps: null }),
-      (o) => b.objectLoad(o),
-      (o) => b.objectClose(o),
-    );
-    return new KernelSensors(h, (opts.attach ?? 'demand') === 'demand', delay);
+    const load = (file: string): ObjectHandle => {
+      if (!existsSync(file)) throw new Error(`sensors object ${file} is missing (run make -C bpf)`);
+      return loadRetryingEagain(
+        () => b.objectOpen(file, { rodata: { oa_wakeup_bytes: w, oa_self_tgid: self }, mapMaxEntries: { oa_events: ringbufBytes }, reuseMaps: null, autoload }),
+        (o) => b.objectLoad(o),
+        (o) => b.objectClose(o),
+      );
+    };
+    const want = opts.variant ?? 'auto';
+    const fileOf = (v: SensorsVariant) => opts.objectPath ?? path.join(BPF_OUTPUT_DIR, SENSORS_VARIANTS[v]);
+    let variant: SensorsVariant;
+    let reason: string;
+    let h: ObjectHandle;
+    if (want !== 'auto') {
+      variant = want;
+      reason = 'configured';
+      h = load(fileOf(variant));
+    } else if (!features.rdonlyCast) {
+      variant = 'probe-read';
+      reason = 'the kernel has no kfunc bpf_rdonly_cast (it appeared in 6.2): kernel structures are read by bpf_probe_read_kernel';
+      h = load(fileOf(variant));
+    } else {
+      try {
+        variant = 'btf-cast';
+        reason = 'the kernel has the kfunc bpf_rdonly_cast';
+        h = load(fileOf(variant));
+      } catch (e) {
+        variant = 'probe-read';
+        reason = `${SENSORS_VARIANTS['btf-cast']} did not load (${(e as Error).message}): kernel structures are read by bpf_probe_read_kernel`;
+        h = load(fileOf(variant));
+      }
+    }
+    const report: SensorsLoadReport = { variant, object: fileOf(variant), variantReason: reason, hooks };
+    return new KernelSensors(h, (opts.attach ?? 'demand') === 'demand', delay, report, notLoaded);
   }
 
   /** Program names in the object. */
@@ -258,6 +399,12 @@ export class KernelSensors {
   attachAll(): AttachResult[] {
     const out: AttachResult[] = [];
     for (const name of this.programs()) {
+      const noHook = this._noHook.get(name);
+      if (noHook !== undefined) {
+        out.push(this._report({ program: name, attached: false, error: noHook }));
+        continue;
+      }
+      if (this._notLoaded.has(name)) continue; // an alternative hook of another kernel
       if ((GENERIC_SYSCALL_PROGRAMS as readonly string[]).includes(name)) {
         if (!this._links.has(name)) this._report({ program: name, attached: false, error: null });
         continue;
@@ -291,6 +438,13 @@ export class KernelSensors {
   idleCategories(): Category[] {
     if (!this._attachedAll) return [];
     return DEMAND_GROUPS.filter((g) => !this._groupOn.has(g.category)).map((g) => g.category);
+  }
+
+  /** The programs of a demand group this kernel loaded (an alternative hook of another kernel
+   *  is not among them; a sensor without any hook keeps its first program, reported failed). */
+  demandPrograms(category: Category): string[] {
+    const g = DEMAND_GROUPS.find((d) => d.category === category);
+    return (g?.programs ?? []).filter((p) => this._noHook.has(p) || !this._notLoaded.has(p));
   }
 
   /** Names of the programs attached now. */
@@ -438,6 +592,7 @@ export class KernelSensors {
 
   private _attach(name: string): AttachResult {
     if (this._links.has(name)) return { program: name, attached: true, error: null };
+    if (this._notLoaded.has(name) || this._noHook.has(name)) return { program: name, attached: false, error: this._noHook.get(name) ?? null };
     try {
       this._links.set(name, native(() => binding().programAttach(this.objectHandle, name), name));
       return this._report({ program: name, attached: true, error: null });

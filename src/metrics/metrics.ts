@@ -7,6 +7,7 @@ export interface GaugeState {
   exportQueueSize: Map<string, number>;
   exportQueueCapacity: Map<string, number>;
   probeAttached: Map<string, number>;
+  kernelFeature: Map<string, number>;
   enforcerMode: Map<string, number>;
   policiesLoaded: Map<string, number>;
   grpcClients: Map<string, number>;
@@ -29,6 +30,7 @@ export class AgentMetrics {
     exportQueueSize: new Map(),
     exportQueueCapacity: new Map(),
     probeAttached: new Map(),
+    kernelFeature: new Map(),
     enforcerMode: new Map(),
     policiesLoaded: new Map(),
     grpcClients: new Map(),
@@ -101,6 +103,7 @@ export class AgentMetrics {
     mapGauge('exportQueueSize', 'signal', g.exportQueueSize);
     mapGauge('exportQueueCapacity', 'signal', g.exportQueueCapacity);
     mapGauge('probeAttached', 'program', g.probeAttached);
+    mapGauge('kernelFeature', 'feature', g.kernelFeature);
     mapGauge('enforcerMode', 'mode', g.enforcerMode);
     mapGauge('policiesLoaded', 'kind', g.policiesLoaded);
     mapGauge('grpcClients', 'stream', g.grpcClients);

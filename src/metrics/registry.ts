@@ -35,6 +35,7 @@ export const METRICS = {
   exportQueueCapacity: def('otelarmor.export_queue_capacity', 'gauge', '{record}', 'Bound of the OTLP delivery queue', ['signal']),
   exportDuration: def('otelarmor.export_duration_seconds', 'histogram', 's', 'Duration of one OTLP export call', ['signal', 'outcome']),
   probeAttached: def('otelarmor.probe_attached', 'gauge', '1', '1 when the BPF program is attached, 0 when it failed to load or attach, -1 when it is not attached because nothing needs it (the generic syscall pair without syscall rules; the file, network, syscall or capabilities programs while no visibility setting or policy wants that category)', ['program']),
+  kernelFeature: def('otelarmor.kernel_feature', 'gauge', '1', '1 when the running kernel has the feature, 0 when it lacks it (start-up names what each missing one costs; docs/kernels.md): kfunc_bpf_rdonly_cast, dentry_d_shortname, tracepoint_cap_capable, fexit_cap_capable (probed only without the tracepoint)', ['feature']),
   enforcerMode: def('otelarmor.enforcer_mode', 'gauge', '1', '1 for the enforcer mode in use (bpf-lsm, kill-on-attempt+cgroup, audit-only), 0 for the others', ['mode']),
   policiesLoaded: def('otelarmor.policies_loaded', 'gauge', '{policy}', 'Policies currently loaded, by kind (KubeArmorPolicy, KubeArmorClusterPolicy, KubeArmorHostPolicy, rego)', ['kind']),
   ringbufFillRatio: def('otelarmor.ringbuf_fill_ratio', 'gauge', '1', 'Fraction of the BPF ring buffer holding unread records (sampled every second)'),

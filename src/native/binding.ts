@@ -21,6 +21,9 @@ export interface ObjectOpenOptions {
   mapMaxEntries: Record<string, number> | null;
   /** Maps to share with an already loaded object (same name in both). */
   reuseMaps: { name: string; from: ObjectHandle }[] | null;
+  /** Programs to load (true) or leave out of the load (false) by name; others load. A program
+   *  left out is neither verified nor attachable (an alternative hook of the running kernel). */
+  autoload: Record<string, boolean> | null;
 }
 
 export interface ProgramInfo {
@@ -29,6 +32,8 @@ export interface ProgramInfo {
   section: string;
   /** libbpf program type name, e.g. "tracepoint". */
   type: string;
+  /** false: left out of the load (ObjectOpenOptions.autoload). */
+  autoload: boolean;
 }
 
 export interface RingbufStats {
@@ -97,6 +102,9 @@ export interface NativeBinding {
   objectClose(h: ObjectHandle): void;
   libbpfVersion(): string;
   clockOffsets(): ClockOffsets;
+  /** The running kernel's BTF has a `kind` type named `name` (and, for a struct, a member named
+   *  `member` when not null). Throws when the kernel has no BTF. */
+  kernelBtfHas(kind: 'func' | 'struct', name: string, member: string | null): boolean;
 }
 
 /** BPF_ANY / BPF_NOEXIST / BPF_EXIST for mapUpdate. */

@@ -6,18 +6,19 @@
 import assert from 'node:assert/strict';
 import { DEMAND_GROUPS, GENERIC_SYSCALL_PROGRAMS, KernelSensors, PROCESS_PROGRAMS } from '../../src/kernel/sensors';
 import { RuleKind } from '../../src/kernel/rule-types';
+import type { Category } from '../../src/config';
 import { recordAttach } from '../../src/metrics/probes';
 import { startMetricsServer, type MetricsServer } from '../../src/metrics/server';
 import { requireFile, requireRoot } from '../helpers/env';
 
 const NR_GETPPID = 110;
 const DELAY_MS = 300;
-const programsOf = (c: string): readonly string[] => DEMAND_GROUPS.find((g) => g.category === c)!.programs;
 
 describe('probe_attached follows setSyscallFilter (real BPF, /metrics)', function () {
   this.timeout(60_000);
   let sensors: KernelSensors | undefined;
   let srv: MetricsServer | undefined;
+  const programsOf = (c: Category): readonly string[] => sensors!.demandPrograms(c);
 
   before(async function () {
     requireRoot(this);
@@ -54,7 +55,7 @@ describe('probe_attached follows setSyscallFilter (real BPF, /metrics)', functio
     await sensors!.attachSettled();
     assert.ok(Date.now() - t0 >= DELAY_MS - 20, `detach waited for detachDelayMs (${Date.now() - t0} ms)`);
     const p = await probes();
-    for (const g of DEMAND_GROUPS) for (const prog of g.programs) assert.equal(p.get(prog), -1, prog);
+    for (const g of DEMAND_GROUPS) for (const prog of programsOf(g.category)) assert.equal(p.get(prog), -1, prog);
     for (const prog of PROCESS_PROGRAMS) assert.equal(p.get(prog), 1, prog);
     assert.deepEqual(sensors!.idleCategories(), ['file', 'network', 'syscall', 'capabilities']);
     assert.deepEqual(sensors!.attachedPrograms(), [...PROCESS_PROGRAMS].sort());

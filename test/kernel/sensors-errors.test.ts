@@ -42,7 +42,7 @@ describe('kernel sensors: typed load and verifier errors', function () {
 
   it('a program the verifier refuses: VerifierError (EACCES, bpf_object__load) with the verifier log', () => {
     const b = binding();
-    const h = native(() => b.objectOpen(bad, { rodata: null, mapMaxEntries: null, reuseMaps: null }));
+    const h = native(() => b.objectOpen(bad, { rodata: null, mapMaxEntries: null, reuseMaps: null, autoload: null }));
     try {
       assert.throws(
         () => native(() => b.objectLoad(h)),

@@ -34,7 +34,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 
 {{- /* Every AgentConfig key (src/config.ts); test/e2e/helm.test.ts checks this list against defaultConfig(). */ -}}
 {{- define "otelarmor.agentConfigKeys" -}}
-cluster nodeName visibility hostVisibility output duration shutdownTimeout policies rules defaultFilePosture defaultNetworkPosture defaultCapabilitiesPosture hostDefaultFilePosture hostDefaultNetworkPosture hostDefaultCapabilitiesPosture alertThrottling maxAlertPerSec throttleSec enforcer otlpEndpoint otlpMetrics otlpCommandLine otlpCommandLineRedact metricsAddress grpcAddress healthGrpcAddress grpcTlsCert grpcTlsKey grpcTlsClientCa k8s kubeconfig untrackedNs ringbufBytes
+cluster nodeName visibility hostVisibility output duration shutdownTimeout policies rules defaultFilePosture defaultNetworkPosture defaultCapabilitiesPosture hostDefaultFilePosture hostDefaultNetworkPosture hostDefaultCapabilitiesPosture alertThrottling maxAlertPerSec throttleSec enforcer otlpEndpoint otlpMetrics otlpCommandLine otlpCommandLineRedact metricsAddress grpcAddress healthGrpcAddress grpcTlsCert grpcTlsKey grpcTlsClientCa k8s kubeconfig untrackedNs ringbufBytes sensorsVariant
 {{- end -}}
 
 {{- /* Keys the chart derives from other values; setting them under .Values.config is an error. */ -}}

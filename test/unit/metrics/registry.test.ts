@@ -42,6 +42,7 @@ const RECORD: Record<string, (m: AgentMetrics) => void> = {
   exportQueueCapacity: (m) => m.gauges.exportQueueCapacity.set('logs', 10),
   exportDuration: (m) => m.exportDuration('alerts', 'success', 0.01),
   probeAttached: (m) => m.gauges.probeAttached.set('oa_exit_openat', 1),
+  kernelFeature: (m) => m.gauges.kernelFeature.set('kfunc_bpf_rdonly_cast', 1),
   enforcerMode: (m) => m.gauges.enforcerMode.set('audit-only', 1),
   policiesLoaded: (m) => m.gauges.policiesLoaded.set('rego', 27),
   ringbufFillRatio: (m) => { m.gauges.ringbufFillRatio = 0.25; },
