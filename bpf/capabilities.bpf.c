@@ -98,7 +98,9 @@ static __always_inline int cap__event(int cap, int ret)
 	e->hdr.flags = flags;
 	e->hdr.rule_id = rid;
 	e->cap = cap;
-	e->ret = ret;
+	/* BPF-LSM's capable hook (bpf/lsm.bpf.c) runs after cap_capable and refuses a denied
+	 * capability with -EACCES: that is the check's real result. */
+	e->ret = (verdict & OA_V_DENY) ? -13 : ret;
 	e->cap_opt = 0;
 	e->pad = 0;
 	rb__submit(e, OA_OP_CAP, sizeof(*e));

@@ -41,6 +41,7 @@
 /* verdict bits */
 #define OA_V_MATCH (1U << 0)
 #define OA_V_KILL (1U << 1)
+#define OA_V_DENY (1U << 2) /* BPF-LSM mode: lsm.bpf.c's hook refuses this operation (EACCES) */
 
 /* oa_rule_val.flags (src/kernel/rule-types.ts RuleFlag) */
 #define OA_RF_BLOCK (1U << 0)
@@ -582,15 +583,21 @@ static __always_inline __u32 rules__access(__u32 flags, __s32 owner_uid)
 }
 
 /* Sensors' verdict: OA_D_DENY becomes OA_V_KILL only in kill-on-attempt mode and never for
- * network (netblock denies those before the syscall does anything). */
+ * network (netblock denies those before the syscall does anything); in BPF-LSM mode it becomes
+ * OA_V_DENY (a sensor that runs before the LSM hook's verdict is applied, the capability
+ * sensor, reports the denial it cannot see). */
 static __always_inline __u32 rules__verdict(struct oa_rules_scratch *s, __u32 kind, int found,
 					    struct oa_rule_hit *hit, __u32 access, __u32 *rule_id)
 {
 	__u32 d = rules__decide(s, kind, found, hit, access, rule_id);
 	__u32 v = d & OA_V_MATCH;
 
-	if ((d & OA_D_DENY) && kind != OA_RK_NETWORK && rules__enforce_mode() == OA_ENF_KILL)
+	__u32 mode = rules__enforce_mode();
+
+	if ((d & OA_D_DENY) && kind != OA_RK_NETWORK && mode == OA_ENF_KILL)
 		v |= OA_V_KILL;
+	if ((d & OA_D_DENY) && mode == OA_ENF_LSM)
+		v |= OA_V_DENY;
 	return v;
 }
 

@@ -15,7 +15,10 @@ import type { EnforcerDetection } from './mode';
 export const BPF_OUTPUT_DIR = path.resolve(__dirname, '..', '..', '..', 'bpf', '.output');
 export const LSM_OBJECT = 'lsm.bpf.o';
 export const NETBLOCK_OBJECT = 'netblock.bpf.o';
-export const LSM_PROGRAMS = ['oa_lsm_bprm_check', 'oa_lsm_file_open', 'oa_lsm_socket_connect'] as const;
+export const LSM_PROGRAMS = [
+  'oa_lsm_bprm_check', 'oa_lsm_file_open', 'oa_lsm_path_unlink', 'oa_lsm_path_rmdir', 'oa_lsm_path_chmod',
+  'oa_lsm_path_chown', 'oa_lsm_path_mknod', 'oa_lsm_path_mkdir', 'oa_lsm_path_rename', 'oa_lsm_socket_connect', 'oa_lsm_capable',
+] as const;
 export const NETBLOCK_PROGRAMS = ['oa_nb_connect4', 'oa_nb_connect6', 'oa_nb_sendmsg4', 'oa_nb_sendmsg6', 'oa_nb_bind4', 'oa_nb_bind6'] as const;
 export const NETBLOCK_PROBE_PROGRAM = 'oa_nb_probe_signal';
 const LSM_LIST = '/sys/kernel/security/lsm';

@@ -34,6 +34,9 @@ import { ENFORCER_MODES, enforceValue, type EnforcerMode } from './mode';
 export const ENFORCE_MAP = 'oa_enforce';
 /** Maps the enforcer objects share with the sensors object. */
 export const SHARED_RULE_MAPS = [RULES_MAP, POSTURES_MAP, ENFORCE_MAP] as const;
+/** lsm.bpf.o also writes the records of the denials no sensor reports (mkdir, rename) into the
+ *  sensors' rings and counters and reads their visibility. */
+export const LSM_SHARED_MAPS = [...SHARED_RULE_MAPS, 'oa_events', 'oa_alerts', 'oa_drops', 'oa_counters', 'oa_visibility', 'oa_vis_host'] as const;
 
 /** What owns the rule maps: src/kernel/sensors.ts KernelSensors (a loaded sensors object). */
 export interface RuleMapsOwner {
@@ -109,7 +112,7 @@ export class Enforcer {
     const problems: string[] = [];
     if (this._mode === 'bpf-lsm') {
       try {
-        this._objects.push(this.load(path.join(dir, LSM_OBJECT), (h) => LSM_PROGRAMS.map((p) => [p, binding().programAttach(h, p)] as const)));
+        this._objects.push(this.load(path.join(dir, LSM_OBJECT), LSM_SHARED_MAPS, (h) => LSM_PROGRAMS.map((p) => [p, binding().programAttach(h, p)] as const)));
       } catch (e) {
         problems.push(`bpf-lsm: ${(e as Error).message}`);
         this._mode = 'kill-on-attempt+cgroup';
@@ -119,7 +122,7 @@ export class Enforcer {
       try {
         const cg = this.opts.cgroupRoot ?? findCgroup2Root();
         if (cg === null) throw new Error('no cgroup v2 hierarchy in /proc/mounts');
-        this._objects.push(this.load(path.join(dir, NETBLOCK_OBJECT), (h) => NETBLOCK_PROGRAMS.map((p) => [p, binding().programAttachCgroup(h, p, cg)] as const)));
+        this._objects.push(this.load(path.join(dir, NETBLOCK_OBJECT), SHARED_RULE_MAPS, (h) => NETBLOCK_PROGRAMS.map((p) => [p, binding().programAttachCgroup(h, p, cg)] as const)));
         this._cgroupRoot = cg;
       } catch (e) {
         problems.push(`netblock: ${(e as Error).message}`);
@@ -158,7 +161,7 @@ export class Enforcer {
     const progs = this.status.attached;
     const what =
       this._mode === 'bpf-lsm'
-        ? `BPF-LSM denies exec/open/connect; ${progs.filter((p) => p.startsWith('oa_nb_')).length} cgroup programs on ${this._cgroupRoot}`
+        ? `BPF-LSM denies exec, open, unlink, rmdir, chmod, chown, mkdir, rename, connect and capabilities before they act; ${progs.filter((p) => p.startsWith('oa_nb_')).length} cgroup programs on ${this._cgroupRoot} deny sendmsg/bind`
         : this._mode === 'kill-on-attempt+cgroup'
           ? `Block kills the caller after the syscall (SIGKILL from the sensors); ${progs.length} cgroup programs on ${this._cgroupRoot} deny connect/sendmsg/bind`
           : 'nothing is blocked, matches are only reported';
@@ -171,11 +174,11 @@ export class Enforcer {
     native(() => binding().mapUpdate(this.opts.kernel.objectHandle, ENFORCE_MAP, Buffer.alloc(4), v, MapUpdateFlag.Any), ENFORCE_MAP);
   }
 
-  private load(file: string, attach: (h: ObjectHandle) => (readonly [string, LinkHandle])[]): LoadedObject {
+  private load(file: string, shared: readonly string[], attach: (h: ObjectHandle) => (readonly [string, LinkHandle])[]): LoadedObject {
     const b = binding();
     const from = this.opts.kernel.objectHandle;
     const h = loadRetryingEagain(
-      () => b.objectOpen(file, { rodata: null, mapMaxEntries: null, reuseMaps: SHARED_RULE_MAPS.map((name) => ({ name, from })), autoload: null }),
+      () => b.objectOpen(file, { rodata: null, mapMaxEntries: null, reuseMaps: shared.map((name) => ({ name, from })), autoload: null }),
       (o) => b.objectLoad(o),
       (o) => b.objectClose(o),
     );

@@ -183,6 +183,8 @@ const RECORD_SIZE: Partial<Record<number, number>> = {
 export const FILE_SYSCALLS: Readonly<Record<number, FileSyscall>> = {
   2: 'open', 257: 'openat', 437: 'openat2', 87: 'unlink', 263: 'unlinkat', 84: 'rmdir',
   92: 'chown', 260: 'fchownat', 94: 'lchown', 93: 'fchown', 90: 'chmod', 268: 'fchmodat', 91: 'fchmod',
+  // Written by bpf/lsm.bpf.c for the denials it reports itself (no sensor hooks these).
+  83: 'mkdir', 258: 'mkdirat', 82: 'rename', 264: 'renameat', 316: 'renameat2',
 };
 export const NET_SYSCALLS: Readonly<Record<number, NetSyscall>> = {
   41: 'socket', 42: 'connect', 49: 'bind', 50: 'listen', 43: 'accept', 288: 'accept4',

@@ -60,7 +60,10 @@ export interface RecordHeader {
 /** Syscall names as KubeArmor prints them after `SYS_` (lower case here). */
 export type FileSyscall =
   | 'open' | 'openat' | 'openat2' | 'unlink' | 'unlinkat' | 'rmdir'
-  | 'chown' | 'fchownat' | 'lchown' | 'fchown' | 'chmod' | 'fchmodat' | 'fchmod';
+  | 'chown' | 'fchownat' | 'lchown' | 'fchown' | 'chmod' | 'fchmodat' | 'fchmod'
+  /** Only from bpf/lsm.bpf.c: a mkdir/rename the BPF-LSM enforcer refused (path = the refused
+   *  name, already absolute). */
+  | 'mkdir' | 'mkdirat' | 'rename' | 'renameat' | 'renameat2';
 export type NetSyscall = 'socket' | 'connect' | 'bind' | 'listen' | 'accept' | 'accept4';
 
 export interface ExecRecord extends RecordHeader {

@@ -110,6 +110,19 @@ export function handleFile(rec: FileRecord, ctx: HandlerContext): HandlerResult 
       data = `${sys} fd=${rec.dirfd} mode=${rec.mode}`;
       extras.mode = rec.mode;
       break;
+    case 'mkdir':
+      data = `${sys} mode=${rec.mode}`;
+      break;
+    case 'mkdirat':
+      data = `${sys} fd=${rec.dirfd} mode=${rec.mode}`;
+      break;
+    case 'rename':
+      data = sys;
+      break;
+    case 'renameat':
+    case 'renameat2':
+      data = `${sys} fd=${rec.dirfd} flags=${rec.flags}`;
+      break;
     default:
       return 'file_syscall';
   }

@@ -7,8 +7,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EnrichHarness } from './enrich-harness';
 import { requireFile } from '../helpers/env';
+import { findCgroup2Root } from '../../src/enforcer/detect';
 
-const CGROOT = '/sys/fs/cgroup/unified';
+/** The cgroup v2 mount: /sys/fs/cgroup/unified on this host, /sys/fs/cgroup in the kernel-matrix VMs. */
+const CGROOT = findCgroup2Root() ?? '/sys/fs/cgroup';
 
 describe('kernel enrich: container attribution', function () {
   this.timeout(60000);

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { detectEnforcer, Enforcer, findCgroup2Root, probeLsm } from '../../src/enforcer';
+import { LSM_PROGRAMS } from '../../src/enforcer/detect';
 import { KernelSensors } from '../../src/kernel/sensors';
 import { POSTURE_KEY_SIZE, POSTURE_VALUE_SIZE, RULE_KEY_SIZE, RULE_VALUE_SIZE } from '../../src/kernel/rules';
 import { AgentMetrics } from '../../src/metrics/metrics';
@@ -33,7 +34,7 @@ describe('enforcer mode detection (real kernel)', function () {
     const d = await detectEnforcer();
     if (lsmAvailable()) {
       assert.equal(d.mode, 'bpf-lsm');
-      assert.equal(d.reason, 'BPF-LSM programs load and attach (oa_lsm_bprm_check, oa_lsm_file_open, oa_lsm_socket_connect)');
+      assert.equal(d.reason, `BPF-LSM programs load and attach (${LSM_PROGRAMS.join(', ')})`);
       return;
     }
     assert.equal(d.mode, 'kill-on-attempt+cgroup');

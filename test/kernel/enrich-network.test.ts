@@ -41,7 +41,8 @@ describe('kernel enrich: network events', function () {
     assert.equal(ka.Result, 'Operation now in progress');
     assert.ok(h.filtered.includes(conn), 'the connect log is removed by the result filter');
     assert.deepEqual(h.logs.filter((e) => e.ka.HostPID === r.pid && e.extras.syscall === 'connect'), []);
-    assert.deepEqual(h.filtered.filter((e) => e.ka.HostPID === r.pid).map((e) => [e.extras.syscall, e.ka.Result]), [['connect', 'Operation now in progress']]);
+    // (node's own ENOENT opens at start-up, filtered too, depend on the machine: network only)
+    assert.deepEqual(h.filtered.filter((e) => e.ka.HostPID === r.pid && e.ka.Operation === 'Network').map((e) => [e.extras.syscall, e.ka.Result]), [['connect', 'Operation now in progress']]);
     assert.equal(h.metrics.filterCounts.get('kubearmor_result_einprogress'), h.filtered.filter((e) => e.extras.retval === -115).length);
     assert.equal(ka.EventData!.Sin_port, String(port));
     assert.equal(ka.EventData!.Sin_addr, '127.0.0.1');

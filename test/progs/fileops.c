@@ -3,6 +3,7 @@
  *   unlink PATH | unlinkat DIRFD PATH FLAGS | rmdir PATH | chown PATH UID GID | lchown PATH UID GID
  *   fchown PATH UID GID (opens PATH O_RDONLY first) | fchownat DIRFD PATH UID GID FLAGS
  *   chmod PATH MODE | fchmod PATH MODE (opens PATH first) | fchmodat DIRFD PATH MODE
+ *   mkdir PATH MODE | rename OLD NEW
  * DIRFD "cwd" = AT_FDCWD. Opened fds stay open until exit. */
 #include "common.h"
 #include <fcntl.h>
@@ -62,6 +63,12 @@ int main(int argc, char **argv)
 		} else if (!strcmp(op, "fchmodat")) {
 			report(op, syscall(SYS_fchmodat, dirfd_arg(a[0]), a[1], num(a[2])));
 			used = 3;
+		} else if (!strcmp(op, "mkdir")) {
+			report(op, syscall(SYS_mkdir, a[0], num(a[1])));
+			used = 2;
+		} else if (!strcmp(op, "rename")) {
+			report(op, syscall(SYS_rename, a[0], a[1]));
+			used = 2;
 		} else {
 			fprintf(stderr, "unknown op %s\n", op);
 			return 2;
