@@ -8,7 +8,11 @@ cd "$here"
 log() { printf 'setup: %s\n' "$*" >&2; }
 
 APT_PACKAGES=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config build-essential make
-  prometheus podman iproute2 util-linux netcat-openbsd)
+  prometheus podman iproute2 util-linux netcat-openbsd
+  # Kernel matrix (scripts/kernels.sh): QEMU, busybox for virtme-ng's initramfs, the kernels the
+  # matrix boots (Debian 12's 6.1 LTS and 6.12; the meta-packages follow their updates), and
+  # python3-venv for virtme-ng.
+  qemu-system-x86 busybox-static linux-image-amd64 linux-image-6.12-amd64 python3-venv)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -34,6 +38,16 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 
 bash scripts/go-tools.sh
+
+# virtme-ng (boots the kernel-matrix VMs over this root filesystem), in a venv keyed by version.
+. scripts/versions.env
+venv=${OTELARMOR_CACHE:-$HOME/.cache/otelarmor}/virtme-ng-$VIRTME_NG_VERSION
+if [ ! -x "$venv/bin/vng" ]; then
+  log "installing virtme-ng $VIRTME_NG_VERSION"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "virtme-ng==$VIRTME_NG_VERSION"
+fi
 
 log "building (bpf, native addon, TypeScript, Rego pack)"
 npm run --silent build

@@ -94,6 +94,12 @@ describe(`kernel matrix conformance (${process.env.OTELARMOR_MATRIX_ENTRY ?? 'ho
     agent = await startAgent(['--output', `jsonl:${out}`, '--policies', policies, '--host-visibility', 'process,file,network,capabilities', '--alert-throttling', 'false'], { readyMs: 240_000 });
   });
   after(async () => {
+    // The start-up lines go to the matrix report (scripts/kernels-report.ts).
+    const out = process.env.OTELARMOR_MATRIX_OUT;
+    if (out && agent) {
+      const lines = agent.child.output().split('\n').filter((l) => /^otelarmor: (kernel|hooks:|enforcer: (?!detected))/.test(l));
+      fs.writeFileSync(path.join(out, 'agent-startup.txt'), `${lines.join('\n')}\n`);
+    }
     await agent?.stop('SIGTERM', 30_000);
     listener?.close();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
