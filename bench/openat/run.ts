@@ -11,7 +11,10 @@
 // sys_exit_openat alone (the file sensor's hook: the part of the "not visible" ratio any
 // syscall-tracepoint sensor pays on this kernel) and on raw sys_enter/sys_exit (the other hook
 // family that loads here, which fires for every syscall), and file visible with a consumer that
-// only decodes and counts (the sensor without the agent's user space). Usage (root):
+// only decodes and counts (the sensor without the agent's user space), and file visible with the
+// probe-read build of the sensors (sensors-probe-read.bpf.o: what kernels without the kfunc
+// bpf_rdonly_cast, such as 6.1, run; docs/kernels.md) beside the btf-cast build this kernel
+// loads by default. Usage (root):
 //   make -C bench/openat && node dist/bench/openat/run.js [iterations] [rounds]
 import { execFile, spawnSync } from 'node:child_process';
 import * as os from 'node:os';
@@ -86,8 +89,16 @@ async function main(): Promise<void> {
   let counted = 0;
   /** 'count': the records are decoded and counted, nothing else (the sensor's own cost). */
   let consumer: 'agent' | 'count' = 'agent';
+  /** The probe-read case: its loop records are counted apart from the targets' totals. */
+  let probeReadPhase = false;
+  let probeReadRecords = 0;
   const onRecords = (recs: KernelRecord[]): void => {
     delivered += recs.length;
+    if (probeReadPhase) {
+      for (const r of recs) if (r.op === Op.File && r.comm === 'loop' && r.path === '/etc/hostname') probeReadRecords++;
+      sink.write(filter.process(enricher.enrich(recs)));
+      return;
+    }
     if (consumer === 'count') {
       for (const r of recs) if (r.op === Op.File && r.comm === 'loop' && r.path === '/etc/hostname') counted++;
       return;
@@ -115,6 +126,7 @@ async function main(): Promise<void> {
   const floorExit: Sample[] = [];
   const visible: Sample[] = [];
   const visibleCounted: Sample[] = [];
+  const visibleProbeRead: Sample[] = [];
   let countedEmitted = 0;
   for (let i = 0; i < ROUNDS; i++) {
     base.push(await runLoop());
@@ -158,6 +170,17 @@ async function main(): Promise<void> {
     tot.lostHandoff += st.lostHandoff;
     for (const [k, n] of Object.entries(st.decodeErrors)) tot.decodeErrors[k] = (tot.decodeErrors[k] ?? 0) + (n ?? 0);
     tot.notProcessed += await s.stop(Date.now() + 120_000); // processes every batch already handed over
+    const pr = KernelSensors.open({ ringbufBytes: 16 * 1024 * 1024, variant: 'probe-read' });
+    pr.setVisibility(0, 0, ['process', 'file']);
+    const prFailed = pr.attachAll().filter((r) => !r.attached);
+    if (prFailed.length) throw new Error(`probe-read attach failed: ${JSON.stringify(prFailed)}`);
+    probeReadPhase = true;
+    pr.start(onRecords);
+    await pr.attachSettled();
+    visibleProbeRead.push(await runLoop());
+    await drained(pr);
+    await pr.stop(Date.now() + 120_000);
+    probeReadPhase = false;
   }
   await sink.close();
   nb.objectClose(floorObj);
@@ -179,10 +202,11 @@ async function main(): Promise<void> {
   line('agent, not visible:', invisible, ': nothing wants file, its programs detached');
   line('agent, not visible:', invisibleAttached, ': another namespace wants file, programs attached, the loop dropped in kernel');
   line('file visible, counted:', visibleCounted, ': records decoded and counted only (the sensor without the agent\'s user space)');
-  line('agent, file visible:', visible, '');
+  line('agent, file visible:', visible, ': sensors.bpf.o (btf-cast), what this kernel loads');
+  line('  ... probe-read build:', visibleProbeRead, ': sensors-probe-read.bpf.o, what kernels without bpf_rdonly_cast (6.1) load');
   console.log(`  counted runs: ${countedEmitted} file records emitted in kernel, ${counted} loop records decoded (loop opens: ${N * ROUNDS})`);
   console.log(`  file records emitted in kernel during visible runs: ${tot.emitted} (loop opens: ${N * ROUNDS})`);
-  console.log(`  loop file records decoded in JS: ${loopRecords}; enriched and written (jsonl to /dev/null): ${loopEvents}`);
+  console.log(`  loop file records decoded in JS: ${loopRecords}; enriched and written (jsonl to /dev/null): ${loopEvents}; probe-read runs: ${probeReadRecords}`);
   // Losses of the loop's events: ring reserve failures, hand-off, unprocessed at stop, output
   // backpressure (the result filter's removals are not losses: the loop's opens all succeed).
   let outputDrops = 0;

@@ -6,6 +6,7 @@
 //                           cgroup v2 root;
 //   audit-only              otherwise.
 // Probe objects use their own (empty) maps and are closed before returning.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { binding, type LinkHandle, type ObjectHandle } from '../native/binding';
@@ -45,6 +46,16 @@ export function findCgroup2Root(mounts = '/proc/mounts'): string | null {
     if (f[2] === 'cgroup2' && f[1]) return f[1].replace(/\\040/g, ' ');
   }
   return null;
+}
+
+/** Mounts securityfs when it is not (as KubeArmor does), so the active LSM list can be read. */
+export function ensureSecurityfs(): void {
+  if (existsSync(LSM_LIST)) return;
+  try {
+    execFileSync('mount', ['-t', 'securityfs', 'none', path.dirname(LSM_LIST)], { stdio: 'ignore' });
+  } catch {
+    /* activeLsms() then says the list is absent */
+  }
 }
 
 /** Active LSMs from securityfs, or why they cannot be read. */
@@ -89,6 +100,7 @@ function tryObject(file: string, attach: (h: ObjectHandle) => LinkHandle[]): str
 
 /** Probes BPF-LSM. null = usable, else the reason it is not. */
 export function probeLsm(objectDir = BPF_OUTPUT_DIR): string | null {
+  ensureSecurityfs();
   const lsms = activeLsms();
   const err = tryObject(path.join(objectDir, LSM_OBJECT), (h) =>
     LSM_PROGRAMS.map((p) => native(() => binding().programAttach(h, p), p)),

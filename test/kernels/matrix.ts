@@ -61,8 +61,9 @@ export const MATRIX: readonly MatrixEntry[] = [
 
 /**
  * The host entry: the machine running the matrix, whatever its kernel. Its expectations come from
- * independent oracles: bpftool's dump of the kernel BTF, tracefs, and the active LSM list
- * (BPF-LSM needs "bpf" there; this development machine has none, CONFIG_BPF_LSM is off).
+ * independent oracles: bpftool's dump of the kernel BTF and its feature probe, tracefs, and the
+ * active LSM list. BPF-LSM needs both "bpf" in that list and the lsm program type loading: this
+ * development machine lists "bpf" but refuses BPF trampolines (EPERM), so it has no BPF-LSM.
  */
 export function hostEntry(): MatrixEntry {
   const btf = execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux'], { encoding: 'utf8', maxBuffer: 1 << 30 });
@@ -71,17 +72,19 @@ export function hostEntry(): MatrixEntry {
   const tp = existsSync('/sys/kernel/tracing/events/capability/cap_capable');
   let lsms: string[] = [];
   try { lsms = readFileSync('/sys/kernel/security/lsm', 'utf8').trim().split(','); } catch { /* securityfs absent */ }
+  const probe = execFileSync('bpftool', ['feature', 'probe', 'kernel'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const bpfLsm = lsms.includes('bpf') && probe.includes('program_type lsm is available');
   const features: Record<string, number> = { kfunc_bpf_rdonly_cast: cast ? 1 : 0, dentry_d_shortname: shortname ? 1 : 0, tracepoint_cap_capable: tp ? 1 : 0 };
   if (!tp) features.fexit_cap_capable = 1;
   return {
     name: 'host',
     package: null,
-    bpfLsm: lsms.includes('bpf'),
+    bpfLsm,
     kernelSuite: false,
     expect: {
       variant: cast ? 'btf-cast' : 'probe-read',
       capHook: tp ? 'tracepoint capability/cap_capable' : 'fexit cap_capable',
-      enforcer: lsms.includes('bpf') ? 'bpf-lsm' : 'kill-on-attempt+cgroup',
+      enforcer: bpfLsm ? 'bpf-lsm' : 'kill-on-attempt+cgroup',
       features,
     },
   };
