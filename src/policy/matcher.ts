@@ -109,9 +109,14 @@ export class RuleIndex {
 
 // ---- event facts shared with the kernel reference ----
 
-/** Absolute target path of a process (exec path) or file event. */
+/** Absolute target path of a process (exec path) or file event. An exec event's target is the
+ *  program it executed (extras.path), also when the exec failed and ProcessName is still the
+ *  caller's (a BPF-LSM denial of the blocked binary is such an exec). */
 export function eventTargetPath(ev: AgentEvent, category: 'process' | 'file'): string {
-  if (category === 'process') return ev.ka.ProcessName ?? ev.extras?.path ?? '';
+  if (category === 'process') {
+    const exec = ev.extras?.syscall === 'execve' || ev.extras?.syscall === 'execveat';
+    return (exec ? ev.extras?.path : undefined) ?? ev.ka.ProcessName ?? ev.extras?.path ?? '';
+  }
   const p = ev.extras?.path;
   if (p) return p;
   const r = ev.ka.Resource ?? '';

@@ -17,7 +17,11 @@ export function freePort(): Promise<number> {
 
 export interface Child {
   proc: ChildProcess;
+  /** stdout + stderr interleaved, the last 1 MiB. */
   output(): string;
+  /** stderr alone, the last 1 MiB: the agent's start-up and shutdown lines, which a busy
+   *  stdout (events) would push out of output(). */
+  stderr(): string;
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | null>;
 }
 
@@ -25,13 +29,16 @@ export interface Child {
 export function start(cmd: string, args: string[], opts: SpawnOptions = {}): Child {
   const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
   let out = '';
+  let err = '';
   const keep = (b: Buffer) => { out = (out + b.toString('utf8')).slice(-(1 << 20)); };
   proc.stdout?.on('data', keep);
   proc.stderr?.on('data', keep);
+  proc.stderr?.on('data', (b: Buffer) => { err = (err + b.toString('utf8')).slice(-(1 << 20)); });
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   return {
     proc,
     output: () => out,
+    stderr: () => err,
     async stop(signal = 'SIGTERM', graceMs = 10_000) {
       if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
       proc.kill(signal);

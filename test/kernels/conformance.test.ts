@@ -72,10 +72,10 @@ describe(`kernel matrix conformance (${process.env.OTELARMOR_MATRIX_ENTRY ?? 'ho
     for (const f of fs.readdirSync(policies)) fs.rmSync(path.join(policies, f));
     for (const [f, text] of Object.entries(files)) fs.writeFileSync(path.join(policies, f), text);
     const done = new RegExp(`reload \\(SIGHUP\\) done: ${Object.keys(files).length} policies`, 'g');
-    const before = agent.child.output().match(done)?.length ?? 0;
+    const before = agent.child.stderr().match(done)?.length ?? 0;
     agent.child.proc.kill('SIGHUP');
-    for (const until = Date.now() + 60_000; (agent.child.output().match(done)?.length ?? 0) <= before;) {
-      if (Date.now() > until) throw new Error(`no SIGHUP reload to ${Object.keys(files).length} policies:\n${agent.child.output().slice(-3000)}`);
+    for (const until = Date.now() + 60_000; (agent.child.stderr().match(done)?.length ?? 0) <= before;) {
+      if (Date.now() > until) throw new Error(`no SIGHUP reload to ${Object.keys(files).length} policies:\n${agent.child.stderr().slice(-3000)}`);
       await sleep(100);
     }
   }
@@ -97,7 +97,7 @@ describe(`kernel matrix conformance (${process.env.OTELARMOR_MATRIX_ENTRY ?? 'ho
     // The start-up lines go to the matrix report (scripts/kernels-report.ts).
     const out = process.env.OTELARMOR_MATRIX_OUT;
     if (out && agent) {
-      const lines = agent.child.output().split('\n').filter((l) => /^otelarmor: (kernel|hooks:|enforcer: (?!detected))/.test(l));
+      const lines = agent.child.stderr().split('\n').filter((l) => /^otelarmor: (kernel|hooks:|enforcer: (?!detected))/.test(l));
       fs.writeFileSync(path.join(out, 'agent-startup.txt'), `${lines.join('\n')}\n`);
     }
     await agent?.stop('SIGTERM', 30_000);
@@ -106,7 +106,7 @@ describe(`kernel matrix conformance (${process.env.OTELARMOR_MATRIX_ENTRY ?? 'ho
   });
 
   it('start-up: the sensors variant, the capability hook, the kernel features and the enforcer mode the entry expects; every hook attached', async () => {
-    const out = agent.child.output();
+    const out = agent.child.stderr();
     const x = entry.expect;
     const variantFile = x.variant === 'btf-cast' ? 'sensors.bpf.o' : 'sensors-probe-read.bpf.o';
     assert.match(out, new RegExp(`^otelarmor: kernel ${os.release().replace(/[.+]/g, '\\$&')}: sensors ${variantFile.replace(/\./g, '\\.')} \\(${x.variant}: `, 'm'));

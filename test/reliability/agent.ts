@@ -50,7 +50,7 @@ export async function startAgent(args: string[], opts: { env?: NodeJS.ProcessEnv
   const metricsUrl = `http://127.0.0.1:${metricsPort}`;
   await waitForHttp(`${metricsUrl}/readyz`, opts.readyMs ?? 90_000, child);
   // /readyz turns 200 once hooks are attached; the gRPC servers and the drain start after that.
-  for (const until = Date.now() + 30_000; !/otelarmor: running: /.test(child.output());) {
+  for (const until = Date.now() + 30_000; !/otelarmor: running: /.test(child.stderr());) {
     if (Date.now() > until) throw new Error(`agent never printed "running:":\n${child.output()}`);
     await new Promise((r) => setTimeout(r, 50));
   }

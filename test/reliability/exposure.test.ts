@@ -50,15 +50,16 @@ describe('reliability: exposure (listeners, secrets)', function () {
     });
     try {
       await waitForHttp('http://127.0.0.1:9464/readyz', 90_000, agent);
-      for (let i = 0; i < 100 && !/otelarmor: running: /.test(agent.output()); i++) await sleep(100);
+      // Start-up lines are read from stderr alone: stdout carries the events (--output stdout).
+      for (let i = 0; i < 100 && !/otelarmor: running: /.test(agent.stderr()); i++) await sleep(100);
       assert.deepEqual(listeners(agent.proc.pid!), ['127.0.0.1:32766', '127.0.0.1:32767', '127.0.0.1:9464']);
       // Export attempts fail (nothing listens on :1): retries and their logging happen meanwhile.
       await sleep(3000);
     } finally {
       await agent.stop();
     }
-    const out = agent.output();
-    assert.match(out, /otlp: exporting logs to http:\/\/127\.0\.0\.1:1\b/);
+    const out = `${agent.output()}\n${agent.stderr()}`;
+    assert.match(agent.stderr(), /otlp: exporting logs to http:\/\/127\.0\.0\.1:1\b/);
     assert.ok(!out.includes(secret), `a credential was printed:\n${out.split('\n').filter((l) => l.includes(secret)).join('\n')}`);
   });
 

@@ -351,7 +351,7 @@ describe('Enricher', () => {
       { ...hdr(99 as Op) } as unknown as FileRecord,
       { ...hdr(Op.File), tgid: 'x' } as unknown as FileRecord,
       null as unknown as FileRecord,
-      { ...hdr(Op.File), op: Op.File, syscall: 'rename', ret: 0, path: '/x', dirfd: 0, flags: 0, mode: 0, cwd: '' } as unknown as FileRecord,
+      { ...hdr(Op.File), op: Op.File, syscall: 'link', ret: 0, path: '/x', dirfd: 0, flags: 0, mode: 0, cwd: '' } as unknown as FileRecord, // no file syscall
     ];
     assert.deepEqual(e.enrich(bad), []);
     assert.deepEqual(Object.fromEntries(metrics.dropCounts), {
