@@ -6,6 +6,7 @@
 # OTELARMOR_UPDATE_DOCS=1) and fails when any entry failed.
 #   OTELARMOR_KERNELS="6.1-bpflsm host"  run only these entries (default: all, host last)
 #   OTELARMOR_VM_ACCEL=kvm|tcg|auto      auto: KVM when a short KVM boot works here (cached)
+#   OTELARMOR_KERNEL_SUITE=0             skip the test/kernel suite in the VMs (iterating on test/kernels)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -65,7 +66,7 @@ for name in $want; do
   read -r _ pkg _ suite lsm <<< "$line"
   rel=$(release_of "$pkg") || { rc=1; continue; }
   extra=""
-  [ "$suite" = true ] && extra=--kernel-suite
+  [ "$suite" = true ] && [ "${OTELARMOR_KERNEL_SUITE:-1}" != 0 ] && extra=--kernel-suite
   log "$name: $rel, lsm=$lsm"
   echo "$accel" > "$out/$name/accel"
   start=$(date +%s)

@@ -256,7 +256,13 @@ static long rules__walk_step(__u32 idx, void *ctx)
 		}
 		mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
 		if (mnt == mnt_parent) {
-			w->done = 1; /* root of the mount namespace */
+			/* A mount without a parent is the root of a mount namespace, or an internal
+			 * mount (mnt_ns MNT_NS_INTERNAL, ERR_PTR(-EINVAL)): overlayfs opens each real
+			 * file on a private clone of its layer (clone_private_mount), and those opens
+			 * pass through security_file_open too; no namespace can name such a path. */
+			long ns = (long)BPF_CORE_READ(mnt, mnt_ns);
+
+			w->done = ns == 0 || (ns < 0 && ns >= -4095) ? -1 : 1;
 			return 1;
 		}
 		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
@@ -283,7 +289,8 @@ static long rules__walk_step(__u32 idx, void *ctx)
 
 /* Absolute path of (dentry, vfsmnt) as seen from the task's mount namespace root, written
  * NUL-terminated at the end of s->walk[0..255]; returns the start offset (0..254) or -1 when
- * deeper than OA_PATH_WALK_MAX or longer than 255 bytes. */
+ * deeper than OA_PATH_WALK_MAX, longer than 255 bytes, or on an internal mount (overlayfs'
+ * opens of its layers' real files: the open of the overlay file itself was checked). */
 static __always_inline int rules__d_path(struct oa_rules_scratch *s, struct dentry *dentry,
 					 struct vfsmount *vfsmnt)
 {

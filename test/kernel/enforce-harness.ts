@@ -7,6 +7,7 @@ import { readlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Category } from '../../src/config';
 import { Enforcer } from '../../src/enforcer';
+import type { EnforcerMode } from '../../src/enforcer/mode';
 import { Op, type KernelRecord } from '../../src/events/record';
 import type { KernelRuleSet } from '../../src/kernel/rule-types';
 import { KernelSensors } from '../../src/kernel/sensors';
@@ -39,7 +40,9 @@ export class EnforceHarness {
     readonly logLines: string[],
   ) {}
 
-  static async open(ctx: Mocha.Context, hostVisibility: Category[]): Promise<EnforceHarness> {
+  /** `mode`: kill-on-attempt+cgroup by default (forced: the suites test that path on any
+   *  kernel); test/kernels/lsm-allowlist.test.ts asks for bpf-lsm where the kernel has it. */
+  static async open(ctx: Mocha.Context, hostVisibility: Category[], mode: EnforcerMode = 'kill-on-attempt+cgroup'): Promise<EnforceHarness> {
     requireRoot(ctx);
     requireFile(ctx, 'bpf/.output/sensors.bpf.o');
     requireFile(ctx, 'bpf/.output/netblock.bpf.o');
@@ -54,7 +57,7 @@ export class EnforceHarness {
     sensors.setVisibility(0, 0, hostVisibility);
     const metrics = new AgentMetrics();
     const logLines: string[] = [];
-    const enforcer = new Enforcer({ mode: 'kill-on-attempt+cgroup', kernel: sensors, metrics, log: (l) => logLines.push(l) });
+    const enforcer = new Enforcer({ mode, kernel: sensors, metrics, log: (l) => logLines.push(l) });
     const h = new EnforceHarness(sensors, enforcer, metrics, logLines);
     await enforcer.start();
     sensors.start((recs) => {
