@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* BPF-LSM enforcer: denies before the operation happens (the syscall returns EACCES, "Permission
  * denied", as KubeArmor's BPF-LSM: kubearmor-compat.md §3.4; nothing is executed, opened,
- * created, removed, changed or connected). Loads only on kernels with CONFIG_BPF_LSM=y and "bpf"
- * in the active LSM list; src/enforcer/detect.ts probes exactly that by loading and attaching
- * this object. Same maps and lookup as the sensors (bpf/include/rules.h); denies only while
+ * created, removed, changed or connected). Loads and attaches wherever CONFIG_BPF_LSM=y, but the
+ * kernel calls the hooks only with "bpf" in the active LSM list (lsm=): src/enforcer/detect.ts
+ * checks that list, then loads and attaches this object. Same maps and lookup as the sensors (bpf/include/rules.h); denies only while
  * oa_enforce == OA_ENF_LSM.
  *
  * Hooks (security/security.c calls each after the DAC checks; the path_* hooks exist with

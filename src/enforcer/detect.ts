@@ -98,9 +98,20 @@ function tryObject(file: string, attach: (h: ObjectHandle) => LinkHandle[]): str
   }
 }
 
+/** Why BPF-LSM hooks would never run here, or null when "bpf" is an active LSM. With
+ *  CONFIG_BPF_LSM=y the lsm programs load and attach whatever lsm= says, but the kernel calls
+ *  them only when "bpf" is in the active list (kernels booted without it: measured on 6.1). */
+export function lsmInactive(): string | null {
+  ensureSecurityfs();
+  const lsms = activeLsms();
+  if ('error' in lsms) return `BPF-LSM state unknown: ${lsms.error}`;
+  return lsms.list.includes('bpf') ? null : `"bpf" is not an active LSM (active: ${lsms.list.join(',') || 'none'}; boot with lsm=...,bpf): lsm programs would load but never run`;
+}
+
 /** Probes BPF-LSM. null = usable, else the reason it is not. */
 export function probeLsm(objectDir = BPF_OUTPUT_DIR): string | null {
-  ensureSecurityfs();
+  const inactive = lsmInactive();
+  if (inactive) return inactive;
   const lsms = activeLsms();
   const err = tryObject(path.join(objectDir, LSM_OBJECT), (h) =>
     LSM_PROGRAMS.map((p) => native(() => binding().programAttach(h, p), p)),

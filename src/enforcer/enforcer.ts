@@ -28,6 +28,7 @@ import {
   NETBLOCK_OBJECT,
   NETBLOCK_PROGRAMS,
   findCgroup2Root,
+  lsmInactive,
 } from './detect';
 import { ENFORCER_MODES, enforceValue, type EnforcerMode } from './mode';
 
@@ -112,6 +113,8 @@ export class Enforcer {
     const problems: string[] = [];
     if (this._mode === 'bpf-lsm') {
       try {
+        const inactive = lsmInactive();
+        if (inactive) throw new Error(inactive);
         this._objects.push(this.load(path.join(dir, LSM_OBJECT), LSM_SHARED_MAPS, (h) => LSM_PROGRAMS.map((p) => [p, binding().programAttach(h, p)] as const)));
       } catch (e) {
         problems.push(`bpf-lsm: ${(e as Error).message}`);

@@ -3,6 +3,7 @@
 // probe is the independent oracle for which outcome is correct on this kernel.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { detectEnforcer, Enforcer, findCgroup2Root, probeLsm } from '../../src/enforcer';
 import { LSM_PROGRAMS } from '../../src/enforcer/detect';
 import { KernelSensors } from '../../src/kernel/sensors';
@@ -12,10 +13,13 @@ import { requireFile, requireRoot } from '../helpers/env';
 
 const BPFTOOL = '/usr/sbin/bpftool';
 
-/** bpftool's verdict on the lsm program type (independent of otelarmor's probe). */
+/** BPF-LSM hooks run: bpftool loads the lsm program type (independent of otelarmor's probe) and
+ *  "bpf" is an active LSM (without it lsm programs load but are never called). */
 function lsmAvailable(): boolean {
   const out = execFileSync(BPFTOOL, ['feature', 'probe', 'kernel'], { encoding: 'utf8' });
-  if (out.includes('program_type lsm is available')) return true;
+  let active = false;
+  try { active = readFileSync('/sys/kernel/security/lsm', 'utf8').trim().split(',').includes('bpf'); } catch { /* securityfs absent */ }
+  if (out.includes('program_type lsm is available')) return active;
   if (out.includes('program_type lsm is NOT available')) return false;
   throw new Error('bpftool feature probe printed no lsm program_type line');
 }
@@ -40,7 +44,7 @@ describe('enforcer mode detection (real kernel)', function () {
     assert.equal(d.mode, 'kill-on-attempt+cgroup');
     const lsmErr = probeLsm();
     assert.ok(lsmErr !== null);
-    assert.match(lsmErr, /^lsm\.bpf\.o: bpf_object__load: cannot load object \([^)]+\) \(E[A-Z0-9]+\); (active LSMs: .*|\/sys\/kernel\/security\/lsm .*)$/);
+    assert.match(lsmErr, /^(lsm\.bpf\.o: bpf_object__load: cannot load object \([^)]+\) \(E[A-Z0-9]+\); (active LSMs: .*|\/sys\/kernel\/security\/lsm .*)|"bpf" is not an active LSM \(active: [^)]*; boot with lsm=\.\.\.,bpf\): lsm programs would load but never run)$/);
     assert.equal(d.reason, `BPF-LSM unavailable: ${lsmErr}; using SIGKILL from tracepoints and cgroup sock_addr programs on ${cg}`);
   });
 
@@ -74,7 +78,7 @@ describe('enforcer mode detection (real kernel)', function () {
         return;
       }
       assert.equal(st.mode, 'kill-on-attempt+cgroup');
-      assert.match(st.degraded ?? '', /^bpf-lsm: bpf_object__load: cannot load object \([^)]+\)$/);
+      assert.match(st.degraded ?? '', /^bpf-lsm: (bpf_object__load: cannot load object \([^)]+\)|"bpf" is not an active LSM .*)$/);
       assert.equal(st.cgroupRoot, cg);
       assert.deepEqual(st.attached, ['oa_nb_connect4', 'oa_nb_connect6', 'oa_nb_sendmsg4', 'oa_nb_sendmsg6', 'oa_nb_bind4', 'oa_nb_bind6']);
       assert.deepEqual(Object.fromEntries(metrics.gauges.enforcerMode), { 'bpf-lsm': 0, 'kill-on-attempt+cgroup': 1, 'audit-only': 0 });
