@@ -3,6 +3,7 @@
 // called once per chunk with {version, events} passed as an ArrayBuffer (the SDK's pre-serialised
 // fast path). Rules return the index of the matching event; matches become alert AgentEvents
 // appended to the batch.
+import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
@@ -59,6 +60,8 @@ export interface RegoEngineOptions {
 
 interface Pack {
   source: string;
+  /** sha256 of policy.wasm and data.json: a reload reuses a pack whose bytes did not change. */
+  digest: string;
   policy: LoadedPolicy;
   meta: PackMeta;
   /** Operation → (entrypoint id, rules in it). */
@@ -111,8 +114,13 @@ function readBundleFiles(file: string): { wasm: Buffer; data: Buffer } {
   return { wasm, data };
 }
 
-async function loadPack(file: string, memory: { initial: number; maximum: number }): Promise<Pack> {
+async function loadPack(file: string, memory: { initial: number; maximum: number }, loaded: readonly Pack[] = []): Promise<Pack> {
   const { wasm, data } = readBundleFiles(file);
+  const digest = createHash('sha256').update(wasm).update(data).digest('hex');
+  // A SIGHUP or a policy file change reloads the rules too; compiling an unchanged module again
+  // costs a second of CPU per pack here (tens of seconds in an emulated VM) for nothing.
+  const same = loaded.find((p) => p.source === file && p.digest === digest);
+  if (same) return same;
   let dataDoc: Record<string, unknown>;
   try { dataDoc = JSON.parse(data.toString('utf8')) as Record<string, unknown>; } catch (e) { throw new RegoLoadError(file, `data.json: ${errText(e)}`); }
   let meta: PackMeta;
@@ -149,7 +157,7 @@ async function loadPack(file: string, memory: { initial: number; maximum: number
       throw new RegoLoadError(file, `entrypoint ${meta.entrypoints[op]} fails on an empty batch: ${errText(e)}`);
     }
   }
-  return { source: file, policy, meta, ops, ruleEp, caches: new Map() };
+  return { source: file, digest, policy, meta, ops, ruleEp, caches: new Map() };
 }
 
 /**
@@ -240,7 +248,7 @@ export class RegoEngine implements EventStage {
     const seen = new Map<string, string>();
     for (const f of files) {
       try {
-        const p = await loadPack(f, this.opts.memory);
+        const p = await loadPack(f, this.opts.memory, this.packs);
         for (const r of Object.keys(p.meta.rules)) {
           const other = seen.get(r);
           if (other !== undefined) throw new RegoLoadError(f, `rule "${r}" is also defined by ${other}`);

@@ -45,6 +45,21 @@ describe('rego loader and build', function () {
     assert.deepEqual(meta.rules.crontab_modified!.operations, ['File', 'Process']);
   });
 
+  it('a reload of unchanged bytes keeps the compiled module; another file or other bytes compile anew', async () => {
+    const policyOf = (e: RegoEngine) => (e as unknown as { packs: { policy: unknown }[] }).packs[0]!.policy;
+    const first = policyOf(engine);
+    writeFileSync(bundle, readFileSync(bundle)); // rewritten, same bytes
+    assert.equal(await engine.reload([bundle]), null);
+    assert.equal(policyOf(engine), first, 'same path, same bytes: reused');
+    const copy = path.join(dir, 'copy.tar.gz');
+    writeFileSync(copy, readFileSync(bundle));
+    assert.equal(await engine.reload([copy]), null);
+    assert.notEqual(policyOf(engine), first, 'another file: loaded');
+    assert.equal(await engine.reload([bundle]), null);
+    assert.notEqual(policyOf(engine), first, 'back to the first file: compiled again (only the packs in force are kept)');
+    assert.deepEqual(firing(engine), ['credential_file_read']);
+  });
+
   it('rejects a truncated tar.gz and keeps the previous rules', async () => {
     const bad = path.join(dir, 'truncated.tar.gz');
     const buf = readFileSync(bundle);
