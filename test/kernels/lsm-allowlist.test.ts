@@ -1,8 +1,9 @@
 // BPF-LSM with an allow-list and a block posture, in a private pid + mount namespace (rules keyed
 // by its namespaces touch nothing else on the machine): a listed program runs and reads its
 // allowed file; an unlisted exec and an unlisted open fail with EACCES before they act (no kill).
-// Runs on the matrix entries with BPF-LSM (test/kernels/matrix.ts); elsewhere the kill-on-attempt
-// equivalent is test/kernel/enforce-kill.test.ts. The VMs' /usr and /etc are overlayfs (virtme):
+// On the matrix entries with BPF-LSM (test/kernels/matrix.ts); on the others it checks that an
+// Enforcer asked for bpf-lsm steps down and says why (the kill-on-attempt allow-list is
+// test/kernel/enforce-kill.test.ts). The VMs' /usr and /etc are overlayfs (virtme):
 // overlayfs opens each real file again on a private clone of its layer, and that second
 // security_file_open must not be judged by path (bpf/include/rules.h rules__walk_step), or the
 // block posture refuses the dynamic loader's libraries, as containers' files on overlayfs would.
@@ -15,15 +16,15 @@ import { PostureMode, RuleFlag, RuleKind } from '../../src/kernel/rule-types';
 import { EMPTY_RULES, EnforceHarness, namespacesOf, prog } from '../kernel/enforce-harness';
 import { currentEntry } from './matrix';
 
+const lsmExpected = currentEntry().expect.enforcer === 'bpf-lsm';
+
 describe('BPF-LSM allow-list with block posture (private namespaces)', function () {
   this.timeout(120_000);
   let h: EnforceHarness;
   let dir: string;
 
   before(async function () {
-    if (currentEntry().expect.enforcer !== 'bpf-lsm') this.skip(); // kill-on-attempt: test/kernel/enforce-kill.test.ts
     h = await EnforceHarness.open(this, ['process'], 'bpf-lsm');
-    assert.equal(h.enforcer.status.mode, 'bpf-lsm', h.logLines.join('\n'));
     dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'oa-lsm-allow-')));
   });
   after(async () => {
@@ -32,7 +33,16 @@ describe('BPF-LSM allow-list with block posture (private namespaces)', function 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  if (!lsmExpected) {
+    it('without BPF-LSM, an Enforcer asked for bpf-lsm steps down to kill-on-attempt+cgroup and says why', () => {
+      assert.equal(h.enforcer.status.mode, 'kill-on-attempt+cgroup');
+      assert.match(h.enforcer.status.degraded ?? '', /^bpf-lsm: ("bpf" is not an active LSM \(active: [^)]*; boot with lsm=\.\.\.,bpf\): lsm programs would load but never run|bpf_object__load: cannot load object \([^)]+\))$/);
+    });
+    return;
+  }
+
   it('listed exec and file pass; an unlisted open and an unlisted exec fail with EACCES, nothing killed', async () => {
+    assert.equal(h.enforcer.status.mode, 'bpf-lsm', h.logLines.join('\n'));
     const reader = prog('enforce-read');
     const allowed = path.join(dir, 'allowed.txt');
     const other = path.join(dir, 'other.txt');
