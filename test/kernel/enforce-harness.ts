@@ -94,6 +94,20 @@ export class EnforceHarness {
     return { pid, code, signal, lines: out.split('\n').filter((l) => l.length > 0) };
   }
 
+  /** Runs `target` as pid 1 of new pid + mount namespaces (test/progs/enforce-nsexec): once
+   *  the child exists, the rules `rules(ns)` keyed by its (pid ns, mnt ns) are applied, then it
+   *  execs. Its lines: "unshare 0", "pipe 0", "child <pid>", then "exit N" or "signal N". */
+  runInNamespace(target: string, args: string[], rules: (ns: { pidNs: number; mntNs: number }) => KernelRuleSet): Promise<RunResult> {
+    return this.run(prog('enforce-nsexec'), [target, ...args], {
+      onLine: (line, write) => {
+        const m = /^child (\d+)$/.exec(line);
+        if (!m) return;
+        this.enforcer.apply(rules(namespacesOf(Number(m[1]))));
+        write('go\n');
+      },
+    });
+  }
+
   /** Resolves once a record matches; rejects after 5 s (the drain period is 50 ms). */
   async waitFor(pred: (r: KernelRecord) => boolean, what: string): Promise<KernelRecord> {
     for (let i = 0; i < 100; i++) {

@@ -255,19 +255,11 @@ describe('kernel enforcement: kill-on-attempt', function () {
     const secret = path.join(dir, 'allow.txt');
     writeFileSync(secret, SECRET);
     const inNamespace = (target: string, args: string[]) =>
-      h.run(prog('enforce-nsexec'), [target, ...args], {
-        onLine: (line, write) => {
-          const m = /^child (\d+)$/.exec(line);
-          if (!m) return;
-          const ns = namespacesOf(Number(m[1]));
-          h.enforcer.apply({
-            rules: [{ ...ns, kind: RuleKind.Process, num: 0, target: marker, source: '', ruleId: 46, flags: RuleFlag.Allow }],
-            postures: [{ ...ns, kind: RuleKind.Process, mode: PostureMode.AllowListBlock }],
-            userSpaceOnly: [],
-          });
-          write('go\n');
-        },
-      });
+      h.runInNamespace(target, args, (ns) => ({
+        rules: [{ ...ns, kind: RuleKind.Process, num: 0, target: marker, source: '', ruleId: 46, flags: RuleFlag.Allow }],
+        postures: [{ ...ns, kind: RuleKind.Process, mode: PostureMode.AllowListBlock }],
+        userSpaceOnly: [],
+      }));
     const allowed = await inNamespace(marker, ['listed']);
     assert.equal(allowed.lines.length, 5);
     assert.deepEqual([allowed.lines[0], allowed.lines[1], allowed.lines[3], allowed.lines[4]], ['unshare 0', 'pipe 0', 'marker listed', 'exit 0']);

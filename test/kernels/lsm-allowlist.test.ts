@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { RecordFlag } from '../../src/events/record';
 import { PostureMode, RuleFlag, RuleKind } from '../../src/kernel/rule-types';
-import { EMPTY_RULES, EnforceHarness, namespacesOf, prog } from '../kernel/enforce-harness';
+import { EMPTY_RULES, EnforceHarness, prog } from '../kernel/enforce-harness';
 import { currentEntry } from './matrix';
 
 const lsmExpected = currentEntry().expect.enforcer === 'bpf-lsm';
@@ -49,30 +49,24 @@ describe('BPF-LSM allow-list with block posture (private namespaces)', function 
     writeFileSync(allowed, 'listed-data');
     writeFileSync(other, 'unlisted-data');
     const inNamespace = (target: string, args: string[]) =>
-      h.run(prog('enforce-nsexec'), [target, ...args], {
-        onLine: (line, write) => {
-          const m = /^child (\d+)$/.exec(line);
-          if (!m) return;
-          const ns = namespacesOf(Number(m[1]));
-          const allow = (kind: RuleKind, target: string, ruleId: number, flags = 0) =>
-            ({ ...ns, kind, num: 0, target, source: '', ruleId, flags: RuleFlag.Allow | flags });
-          h.enforcer.apply({
-            rules: [
-              allow(RuleKind.Process, reader, 61),
-              // The reader's binary and what the dynamic loader opens, read-only; the allowed file.
-              allow(RuleKind.File, reader, 62, RuleFlag.ReadOnly),
-              allow(RuleKind.File, '/usr/', 63, RuleFlag.Dir | RuleFlag.Recursive | RuleFlag.ReadOnly),
-              allow(RuleKind.File, '/etc/', 64, RuleFlag.Dir | RuleFlag.Recursive | RuleFlag.ReadOnly),
-              allow(RuleKind.File, allowed, 65, RuleFlag.ReadOnly),
-            ],
-            postures: [
-              { ...ns, kind: RuleKind.Process, mode: PostureMode.AllowListBlock },
-              { ...ns, kind: RuleKind.File, mode: PostureMode.AllowListBlock },
-            ],
-            userSpaceOnly: [],
-          });
-          write('go\n');
-        },
+      h.runInNamespace(target, args, (ns) => {
+        const allow = (kind: RuleKind, target: string, ruleId: number, flags = 0) =>
+          ({ ...ns, kind, num: 0, target, source: '', ruleId, flags: RuleFlag.Allow | flags });
+        return {
+          rules: [
+            allow(RuleKind.Process, reader, 61),
+            // The reader's binary and what the dynamic loader opens, read-only; the allowed file.
+            allow(RuleKind.File, reader, 62, RuleFlag.ReadOnly),
+            allow(RuleKind.File, '/usr/', 63, RuleFlag.Dir | RuleFlag.Recursive | RuleFlag.ReadOnly),
+            allow(RuleKind.File, '/etc/', 64, RuleFlag.Dir | RuleFlag.Recursive | RuleFlag.ReadOnly),
+            allow(RuleKind.File, allowed, 65, RuleFlag.ReadOnly),
+          ],
+          postures: [
+            { ...ns, kind: RuleKind.Process, mode: PostureMode.AllowListBlock },
+            { ...ns, kind: RuleKind.File, mode: PostureMode.AllowListBlock },
+          ],
+          userSpaceOnly: [],
+        };
       });
     // fd 3 of the child is enforce-nsexec's pipe: the reader's open returns 4.
     const ok = await inNamespace(reader, [allowed]);
