@@ -30,14 +30,13 @@ import type { DecodeErrorReason } from '../events/decode';
 import { Op, type KernelRecord } from '../events/record';
 import { binding, MapUpdateFlag, type LinkHandle, type ObjectHandle, type RingbufHandle } from '../native/binding';
 import { loadRetryingEagain, native } from '../native/errors';
-import { BPF_OUTPUT_DIR, kernelFeatures, type KernelFeatures } from './features';
+import { BPF_OUTPUT_DIR, kernelFeatures, TRACEFS, type KernelFeatures } from './features';
 import { DrainScheduler, type DrainCounters } from './drain';
 import { objectMapTarget } from './map-target';
 import { RULE_KINDS_MAP, type RuleMapTarget } from './rules';
 import { RuleKind } from './rule-types';
 
 export const SENSORS_OBJECT = path.join(BPF_OUTPUT_DIR, 'sensors.bpf.o');
-export const TRACEFS = '/sys/kernel/tracing';
 
 /** Builds of the sensors object (bpf/lib/common.h OA_BTF_CAST). */
 export type SensorsVariant = 'btf-cast' | 'probe-read';
